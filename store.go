@@ -27,6 +27,7 @@ type Store interface {
 	FlagStore
 	AuditStore
 	CounterStore
+	SettingStore
 
 	// WithTx runs fn with a Store whose methods all share one transaction,
 	// committed if fn returns nil and rolled back otherwise. Calling WithTx
@@ -246,4 +247,12 @@ type CounterStore interface {
 	// Hit adds one to key's counter in the window that contains now and
 	// returns the new count. Counters of past windows are forgotten.
 	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
+}
+
+// SettingStore keeps instance-wide values every node must share, such as the
+// key that signs CSRF tokens.
+type SettingStore interface {
+	// EnsureSetting stores value under key unless a value is there already,
+	// and returns the stored one: concurrent callers all get the first value.
+	EnsureSetting(ctx context.Context, key, value string) (string, error)
 }
