@@ -11,9 +11,20 @@ func (s *Server) registerHealthRoutes() {
 func (s *Server) handleHealthz(c *fiber.Ctx) error { return c.SendString("ok") }
 
 // handleReadyz answers 200 when the store is reachable, 503 otherwise.
+// "broker" is "degraded" while the hub is cut off from Redis; that alone
+// keeps 200, since the node still serves its own sockets and resyncs them
+// when Redis returns.
 func (s *Server) handleReadyz(c *fiber.Ctx) error {
-	if err := s.store.Ping(c.UserContext()); err != nil {
-		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"store": "down"})
+	body := fiber.Map{"store": "ok"}
+	if s.hub != nil {
+		body["broker"] = "ok"
+		if err := s.hub.Ready(); err != nil {
+			body["broker"] = "degraded"
+		}
 	}
-	return c.JSON(fiber.Map{"store": "ok"})
+	if err := s.store.Ping(c.UserContext()); err != nil {
+		body["store"] = "down"
+		return c.Status(fiber.StatusServiceUnavailable).JSON(body)
+	}
+	return c.JSON(body)
 }

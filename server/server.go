@@ -6,12 +6,15 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/agora-civic/agora"
 	"github.com/agora-civic/agora/hub"
+	"github.com/agora-civic/agora/live"
+	"github.com/agora-civic/agora/web"
 )
 
 // Config is what the HTTP side needs to know. cmd/agora fills it from flags
@@ -32,24 +35,82 @@ type Config struct {
 	SessionTTL time.Duration
 	// BodyLimit caps request bodies in bytes (default 256 KiB).
 	BodyLimit int
+	// SigninWindow is the period over which sign-in attempts are counted
+	// (default 15 minutes).
+	SigninWindow time.Duration
+	// SigninPerEmail caps sign-in attempts on one account per window
+	// (default 10).
+	SigninPerEmail int
+	// SigninPerIP caps sign-in attempts from one client address per window
+	// (default 300: a flood guard only, since a whole venue may share one
+	// public address).
+	SigninPerIP int
+	// AllowedOrigins are origins (scheme://host) the WebSocket accepts
+	// besides PublicURL's, e.g. a second domain (none).
+	AllowedOrigins []string
+}
+
+// Defaults of Config.
+const (
+	DefaultSessionTTL     = 30 * 24 * time.Hour
+	DefaultBodyLimit      = 256 << 10
+	DefaultSigninWindow   = 15 * time.Minute
+	DefaultSigninPerEmail = 10
+	DefaultSigninPerIP    = 300
+)
+
+// withDefaults fills the zero fields of c.
+func (c Config) withDefaults() Config {
+	if c.WebDir == "" {
+		c.WebDir = "web"
+	}
+	if c.SessionTTL <= 0 {
+		c.SessionTTL = DefaultSessionTTL
+	}
+	if c.BodyLimit <= 0 {
+		c.BodyLimit = DefaultBodyLimit
+	}
+	if c.SigninWindow <= 0 {
+		c.SigninWindow = DefaultSigninWindow
+	}
+	if c.SigninPerEmail <= 0 {
+		c.SigninPerEmail = DefaultSigninPerEmail
+	}
+	if c.SigninPerIP <= 0 {
+		c.SigninPerIP = DefaultSigninPerIP
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	return c
 }
 
 // Deps are the services the server calls.
 type Deps struct {
-	Store  agora.Store
-	Hub    *hub.Hub
+	Store agora.Store
+	Hub   *hub.Hub
+	// Engine runs workshop commands; when nil, New makes one on Store that
+	// publishes through Hub (see NewEngine).
+	Engine *live.Engine
 	Logger *slog.Logger
 	Now    func() time.Time // injectable clock; time.Now when nil
 }
 
 // Server serves Agora over HTTP.
 type Server struct {
-	cfg   Config
-	store agora.Store
-	hub   *hub.Hub
-	log   *slog.Logger
-	now   func() time.Time
-	app   *fiber.App
+	cfg    Config
+	store  agora.Store
+	hub    *hub.Hub
+	engine *live.Engine
+	log    *slog.Logger
+	now    func() time.Time
+	app    *fiber.App
+
+	web     *web.Web      // templates, static files, translations
+	secure  bool          // PublicURL is https: cookies are Secure
+	csp     string        // the Content-Security-Policy header
+	proxies *trustedNets  // peers whose X-Forwarded-For is believed
+	csrf    csrfKeyHolder // the instance-wide key signing CSRF tokens
+
+	wsOrigins []string // origins the WebSocket accepts, from PublicURL and AllowedOrigins
 }
 
 // New builds the fiber app with every route.
@@ -60,11 +121,29 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, store: deps.Store, hub: deps.Hub, log: deps.Logger, now: deps.Now}
+	cfg = cfg.withDefaults()
+	s := &Server{cfg: cfg, store: deps.Store, hub: deps.Hub, engine: deps.Engine, log: deps.Logger, now: deps.Now}
+	if s.engine == nil {
+		s.engine = NewEngine(deps.Store, deps.Hub, live.Options{Logger: deps.Logger})
+	}
+	var err error
+	if s.web, err = web.New(web.Options{Dev: cfg.Dev, Dir: cfg.WebDir}); err != nil {
+		return nil, err
+	}
+	if s.proxies, err = parseTrustedNets(cfg.TrustedProxies); err != nil {
+		return nil, err
+	}
+	s.secure = strings.HasPrefix(cfg.PublicURL, "https://")
+	s.csp = contentSecurityPolicy(cfg.PublicURL)
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage: true,
 		BodyLimit:             cfg.BodyLimit,
+		ErrorHandler:          s.handleError,
+		// Protocol() believes X-Forwarded-Proto only from these peers.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          cfg.TrustedProxies,
 	})
+	s.middleware()
 	s.routes()
 	return s, nil
 }
@@ -80,4 +159,17 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWith
 
 func (s *Server) routes() {
 	s.registerHealthRoutes()
+	s.registerStaticRoutes()
+	s.registerLangRoutes()
+	s.registerAccountRoutes()
+	s.registerSetupRoutes()
+	s.registerHomeRoutes()
+	s.registerAdminRoutes()
+	s.registerFacilitateRoutes()
+	s.registerScreenRoutes()
+	s.registerJoinRoutes()
+	s.registerParticipantRoutes()
+	s.registerAPIRoutes()
+	s.registerWorkshopAPIRoutes()
+	s.registerWSRoutes()
 }

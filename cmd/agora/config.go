@@ -1,0 +1,211 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the agora binary. Each field has a flag and an
+// AGORA_* environment variable; a flag given on the command line wins.
+type Config struct {
+	Addr            string        // address to listen on
+	PublicURL       string        // address people reach; "" derives http://localhost{Addr}
+	DataDir         string        // folder for the SQLite file and other local state
+	DatabaseURL     string        // postgres://… or sqlite:PATH; "" is SQLite in DataDir
+	RedisURL        string        // redis://…; "" keeps the hub in-process (one node)
+	AdminEmail      string        // first admin, created at start if no admin exists
+	AdminPassword   string        // its password (also AGORA_ADMIN_PASSWORD_FILE)
+	TrustedProxies  string        // comma-separated IPs/CIDRs whose X-Forwarded-For is believed
+	TallyInterval   time.Duration // live results go out at most once per interval
+	SessionTTL      time.Duration // how long a sign-in lasts
+	ShutdownTimeout time.Duration // graceful drain on SIGTERM
+	LogLevel        string        // debug, info, warn, error
+	LogFormat       string        // text or json
+	Dev             bool          // read templates and static files from disk
+}
+
+// setting ties one Config field to its flag and environment variable.
+type setting struct {
+	flag    string
+	env     []string // the first one set wins; AGORA_* first
+	usage   string
+	secret  bool // also read from ENV_FILE
+	bind    func(fs *flag.FlagSet)
+	fromEnv func(string) error
+}
+
+func (c *Config) settings() []setting {
+	return []setting{
+		strSetting(&c.Addr, "addr", ":8080", "address to listen on", "AGORA_ADDR"),
+		strSetting(&c.PublicURL, "public-url", "", "public address encoded in QR codes and checked as WebSocket origin (default http://localhost plus the port)", "AGORA_PUBLIC_URL"),
+		strSetting(&c.DataDir, "data-dir", "data", "folder for the SQLite database", "AGORA_DATA_DIR"),
+		secretSetting(strSetting(&c.DatabaseURL, "database-url", "", "postgres://… or sqlite:PATH (default SQLite in the data folder)", "AGORA_DATABASE_URL", "DATABASE_URL")),
+		secretSetting(strSetting(&c.RedisURL, "redis-url", "", "redis://… to share rooms between several nodes (default in-process)", "AGORA_REDIS_URL", "REDIS_URL")),
+		strSetting(&c.AdminEmail, "admin-email", "", "email of the first admin, created at start when no admin exists", "AGORA_ADMIN_EMAIL"),
+		secretSetting(strSetting(&c.AdminPassword, "admin-password", "", "password of that first admin", "AGORA_ADMIN_PASSWORD")),
+		strSetting(&c.TrustedProxies, "trusted-proxies", "", "comma-separated proxy IPs or CIDRs whose X-Forwarded-For is trusted", "AGORA_TRUSTED_PROXIES"),
+		durSetting(&c.TallyInterval, "tally-interval", 100*time.Millisecond, "live results are sent at most once per interval", "AGORA_TALLY_INTERVAL"),
+		durSetting(&c.SessionTTL, "session-ttl", 30*24*time.Hour, "how long a sign-in lasts", "AGORA_SESSION_TTL"),
+		durSetting(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to drain on SIGTERM", "AGORA_SHUTDOWN_TIMEOUT"),
+		strSetting(&c.LogLevel, "log-level", "info", "debug, info, warn or error", "AGORA_LOG_LEVEL"),
+		strSetting(&c.LogFormat, "log-format", "text", "text or json", "AGORA_LOG_FORMAT"),
+		boolSetting(&c.Dev, "dev", false, "read templates and static files from disk (development)", "AGORA_DEV"),
+	}
+}
+
+func strSetting(p *string, name, def, usage string, env ...string) setting {
+	return setting{flag: name, env: env, usage: usage,
+		bind:    func(fs *flag.FlagSet) { fs.StringVar(p, name, def, usage) },
+		fromEnv: func(v string) error { *p = v; return nil }}
+}
+
+func durSetting(p *time.Duration, name string, def time.Duration, usage string, env ...string) setting {
+	return setting{flag: name, env: env, usage: usage,
+		bind: func(fs *flag.FlagSet) { fs.DurationVar(p, name, def, usage) },
+		fromEnv: func(v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", env[0], err)
+			}
+			*p = d
+			return nil
+		}}
+}
+
+func boolSetting(p *bool, name string, def bool, usage string, env ...string) setting {
+	return setting{flag: name, env: env, usage: usage,
+		bind: func(fs *flag.FlagSet) { fs.BoolVar(p, name, def, usage) },
+		fromEnv: func(v string) error {
+			switch strings.ToLower(v) {
+			case "1", "true", "yes", "on":
+				*p = true
+			case "0", "false", "no", "off", "":
+				*p = false
+			default:
+				return fmt.Errorf("%s: not a boolean: %q", env[0], v)
+			}
+			return nil
+		}}
+}
+
+func secretSetting(s setting) setting { s.secret = true; return s }
+
+// lookupEnv returns the first set variable among s.env, reading NAME_FILE
+// for secrets so they can come from mounted files.
+func (s setting) lookupEnv(getenv func(string) string) (string, bool, error) {
+	for _, name := range s.env {
+		if v := getenv(name); v != "" {
+			return v, true, nil
+		}
+		if !s.secret {
+			continue
+		}
+		if path := getenv(name + "_FILE"); path != "" {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return "", false, fmt.Errorf("%s_FILE: %w", name, err)
+			}
+			return strings.TrimSpace(string(b)), true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// ParseConfig fills a Config from args and the environment; a flag given
+// in args wins over its variable. extra registers a subcommand's own flags.
+// It returns flag.ErrHelp after printing the help for -h.
+func ParseConfig(name string, args []string, getenv func(string) string, out io.Writer, extra ...func(*flag.FlagSet)) (*Config, []string, error) {
+	c := &Config{}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	settings := c.settings()
+	for _, s := range settings {
+		s.bind(fs)
+	}
+	for _, register := range extra {
+		register(fs)
+	}
+	fs.Usage = func() { printUsage(out, name, fs, settings) }
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for _, s := range settings {
+		if given[s.flag] {
+			continue
+		}
+		v, ok, err := s.lookupEnv(getenv)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok {
+			if err := s.fromEnv(v); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return c, fs.Args(), c.finish()
+}
+
+func printUsage(out io.Writer, name string, fs *flag.FlagSet, settings []setting) {
+	fmt.Fprintf(out, "Usage: %s [flags]\n\nEvery flag can also be set by the environment variable named after it;\na flag on the command line wins. Secrets also accept NAME_FILE.\n\n", name)
+	for _, s := range settings {
+		f := fs.Lookup(s.flag)
+		def := ""
+		if f.DefValue != "" {
+			def = fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(out, "  -%s\t%s%s\n    \t$%s\n", s.flag, s.usage, def, strings.Join(s.env, ", $"))
+	}
+}
+
+// finish derives defaults and refuses combinations that cannot work.
+func (c *Config) finish() error {
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "agora.db")
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://localhost" + portOf(c.Addr)
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("public URL %q: want http(s)://host[:port]", c.PublicURL)
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.RedisURL != "" && c.IsSQLite() {
+		return errors.New("REDIS_URL is set but the database is SQLite: several nodes cannot share one SQLite file; set DATABASE_URL to Postgres")
+	}
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		return errors.New("set both AGORA_ADMIN_EMAIL and AGORA_ADMIN_PASSWORD, or neither")
+	}
+	if c.TallyInterval <= 0 {
+		return errors.New("tally interval must be positive")
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
+	}
+	return nil
+}
+
+// IsSQLite reports whether the database is the embedded SQLite.
+func (c *Config) IsSQLite() bool {
+	return !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://")
+}
+
+// portOf returns ":8080" for ":8080", "0.0.0.0:8080" and "localhost:8080".
+func portOf(addr string) string {
+	if i := strings.LastIndex(addr, ":"); i >= 0 {
+		return addr[i:]
+	}
+	return ""
+}

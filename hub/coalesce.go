@@ -1,0 +1,93 @@
+package hub
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// coalescer sends the latest data of each (topic, key) at most once per
+// interval. The first publication of a quiet key goes out at once; later
+// ones only replace the pending data until the interval is over, when the
+// pending data goes out and the interval starts again, or the key is
+// forgotten if nothing came. So the last state always goes out, at most one
+// interval late.
+type coalescer struct {
+	h        *Hub
+	interval time.Duration
+
+	mu      sync.Mutex
+	entries map[coalesceKey]*coalesceEntry
+	stopped bool
+}
+
+type coalesceKey struct{ topic, key string }
+
+type coalesceEntry struct {
+	typ     string
+	data    any
+	pending bool
+	timer   *time.Timer
+}
+
+func newCoalescer(h *Hub, interval time.Duration) *coalescer {
+	return &coalescer{h: h, interval: interval, entries: map[coalesceKey]*coalesceEntry{}}
+}
+
+func (c *coalescer) publish(topic, key, typ string, data any) {
+	k := coalesceKey{topic, key}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return
+	}
+	e := c.entries[k]
+	if e == nil {
+		e = &coalesceEntry{}
+		c.entries[k] = e
+		e.timer = time.AfterFunc(0, func() { c.fire(k, e) }) // a quiet key goes out at once
+	}
+	e.typ, e.data, e.pending = typ, data, true
+}
+
+// fire sends the pending data, then arms the timer again: sends of one key
+// never overlap, so they arrive in order, and are an interval apart.
+func (c *coalescer) fire(k coalesceKey, e *coalesceEntry) {
+	c.mu.Lock()
+	if c.stopped || c.entries[k] != e {
+		c.mu.Unlock()
+		return
+	}
+	if !e.pending {
+		delete(c.entries, k)
+		c.mu.Unlock()
+		return
+	}
+	typ, data := e.typ, e.data
+	e.typ, e.data, e.pending = "", nil, false
+	c.mu.Unlock()
+	c.send(k.topic, typ, data)
+	c.mu.Lock()
+	if !c.stopped && c.entries[k] == e {
+		e.timer.Reset(c.interval)
+	}
+	c.mu.Unlock()
+}
+
+func (c *coalescer) send(topic, typ string, data any) {
+	ctx, cancel := context.WithTimeout(c.h.ctx, 5*time.Second)
+	defer cancel()
+	if err := c.h.Publish(ctx, topic, typ, data); err != nil {
+		c.h.logger.Warn("hub: coalesced publish", "topic", topic, "type", typ, "err", err)
+	}
+}
+
+func (c *coalescer) stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopped = true
+	for k, e := range c.entries {
+		e.timer.Stop()
+		delete(c.entries, k)
+	}
+}

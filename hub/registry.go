@@ -1,0 +1,209 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// frame is one message on its way to sockets. Frames of a broadcast are
+// shared by every queue: the bytes are encoded once, never copied.
+type frame struct {
+	seq  uint64
+	data []byte
+	kind frameKind
+}
+
+type frameKind uint8
+
+const (
+	frameEvent    frameKind = iota // sequenced event: skipped when at or below the socket's floor
+	frameSnapshot                  // replaces the client's state; sets the floor to its seq
+	frameReplay                    // history answering a resume; always sent
+	frameControl                   // outside the sequence (pong)
+)
+
+// topic is the local subscriber set of one topic.
+type topic struct {
+	name string
+
+	mu      sync.RWMutex
+	conns   []*conn        // index kept in conn.idx
+	members map[string]int // presence: sockets per member, participants topics only
+
+	snapMu   sync.Mutex // one snapshot build at a time per topic
+	snapshot *frame
+	snapAt   time.Time
+	lastSeq  uint64 // highest seq delivered here (guarded by mu)
+}
+
+// deliver queues f on every socket of the topic without blocking.
+func (t *topic) deliver(f *frame) {
+	t.mu.Lock() // write lock: lastSeq, and slow sockets are removed below
+	if f.kind == frameEvent && f.seq > t.lastSeq {
+		t.lastSeq = f.seq
+	}
+	var slow []*conn
+	for _, c := range t.conns {
+		select {
+		case c.send <- f:
+		default:
+			slow = append(slow, c)
+		}
+	}
+	t.mu.Unlock()
+	for _, c := range slow {
+		c.drop()
+	}
+}
+
+// attach adds c to its topic, subscribing the broker on the first socket.
+func (h *Hub) attach(c *conn) error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return ErrClosed
+	}
+	t := h.topics[c.topicName]
+	if t == nil {
+		t = &topic{name: c.topicName, members: map[string]int{}}
+		h.topics[c.topicName] = t
+	}
+	t.mu.Lock()
+	c.t = t
+	c.idx = len(t.conns)
+	t.conns = append(t.conns, c)
+	joined := c.member != "" && t.members[c.member] == 0
+	if c.member != "" {
+		t.members[c.member]++
+	}
+	t.mu.Unlock()
+	h.wg.Add(1)
+	h.mu.Unlock()
+	if joined && presenceTopic(t.name) {
+		h.markPresenceDirty(t.name)
+	}
+	return h.syncSubscription(t.name)
+}
+
+// detach removes c, unsubscribing the broker after the last socket.
+func (h *Hub) detach(c *conn) {
+	h.mu.Lock()
+	t := c.t
+	t.mu.Lock()
+	if c.idx >= 0 {
+		last := len(t.conns) - 1
+		t.conns[c.idx] = t.conns[last]
+		t.conns[c.idx].idx = c.idx
+		t.conns[last] = nil
+		t.conns = t.conns[:last]
+		c.idx = -1
+	}
+	left := false
+	if c.member != "" {
+		t.members[c.member]--
+		if t.members[c.member] <= 0 {
+			delete(t.members, c.member)
+			left = true
+		}
+	}
+	empty := len(t.conns) == 0
+	t.mu.Unlock()
+	if empty && h.topics[t.name] == t {
+		delete(h.topics, t.name)
+	}
+	h.mu.Unlock()
+	if left && presenceTopic(t.name) {
+		h.markPresenceDirty(t.name)
+	}
+	if empty {
+		if err := h.syncSubscription(t.name); err != nil {
+			h.logger.Warn("hub: unsubscribe", "topic", t.name, "err", err)
+		}
+	}
+	h.wg.Done()
+}
+
+// syncSubscription brings the broker's subscription to channel in line
+// with the registry. Calls are serialised, and each reads the registry
+// afresh, so the last one leaves it right whatever the interleaving.
+func (h *Hub) syncSubscription(channel string) error {
+	h.subMu.Lock()
+	defer h.subMu.Unlock()
+	h.mu.RLock()
+	want := h.topics[channel] != nil
+	h.mu.RUnlock()
+	if want == h.subscribed[channel] {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
+	defer cancel()
+	var err error
+	if want {
+		err = h.broker.Subscribe(ctx, channel)
+	} else {
+		err = h.broker.Unsubscribe(ctx, channel)
+	}
+	if want {
+		// A broker that is down keeps the channel and subscribes when it
+		// comes back, so the registry counts it subscribed either way.
+		h.subscribed[channel] = true
+	} else {
+		delete(h.subscribed, channel)
+	}
+	return err
+}
+
+// snapshot returns the snapshot frame of t at the topic's current seq,
+// reusing a recent one built at that same seq unless fresh is set.
+func (h *Hub) snapshot(t *topic, fresh bool) (*frame, error) {
+	fn := h.snap.Load()
+	if fn == nil {
+		return nil, fmt.Errorf("hub: no snapshotter")
+	}
+	ctx, cancel := context.WithTimeout(h.ctx, h.cfg.SnapshotTimeout)
+	defer cancel()
+	t.snapMu.Lock()
+	defer t.snapMu.Unlock()
+	seq, err := h.log.Last(ctx, t.name)
+	if err != nil { // broker down: the seq we saw last, resynced when it returns
+		t.mu.RLock()
+		seq = t.lastSeq
+		t.mu.RUnlock()
+	}
+	if !fresh && t.snapshot != nil && t.snapshot.seq == seq && time.Since(t.snapAt) < h.cfg.SnapshotTTL {
+		return t.snapshot, nil
+	}
+	data, err := (*fn)(ctx, t.name)
+	if err != nil {
+		return nil, fmt.Errorf("hub: snapshot %s: %w", t.name, err)
+	}
+	msg, err := encodeEnvelope(t.name, TypeSnapshot, seq, data)
+	if err != nil {
+		return nil, fmt.Errorf("hub: encode snapshot %s: %w", t.name, err)
+	}
+	t.snapshot, t.snapAt = &frame{seq: seq, data: msg, kind: frameSnapshot}, time.Now()
+	return t.snapshot, nil
+}
+
+// catchUp returns what a socket resuming after seq since needs: the missed
+// events from history, or nil when history does not reach back (the caller
+// then sends a snapshot). ok is false in that case.
+func (h *Hub) catchUp(ctx context.Context, t *topic, since uint64) (frames []*frame, ok bool) {
+	last, msgs, err := h.log.Since(ctx, t.name, since)
+	if err != nil || since > last {
+		return nil, false // unknown future seq: the log was reset
+	}
+	if since == last {
+		return nil, true
+	}
+	if len(msgs) == 0 || parseSeq(msgs[0]) != since+1 {
+		return nil, false
+	}
+	frames = make([]*frame, len(msgs))
+	for i, m := range msgs {
+		frames[i] = &frame{seq: parseSeq(m), data: m, kind: frameReplay}
+	}
+	return frames, true
+}

@@ -1,0 +1,130 @@
+package server
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/agora-civic/agora"
+	"github.com/agora-civic/agora/live"
+)
+
+// The participants' commands, each one function that both the HTML form
+// handler and its JSON twin call: the handlers only parse and respond.
+
+// Limits on participants' votes. The engine limits ideas itself.
+const (
+	// MaxVotesPerMinute is how many votes (and changes of vote) one
+	// participant may send per minute; a retry with the same idempotency
+	// key does not count again. Generous: a person changing their mind
+	// taps far less often.
+	MaxVotesPerMinute = 30
+	// maxIdempotencyKeyLen bounds a client's idempotency key.
+	maxIdempotencyKeyLen = live.MaxClientKeyLen
+	// deviceCookieTTL is how long a phone stays a participant of a workshop.
+	deviceCookieTTL = 30 * 24 * time.Hour
+	// idempotencyWindow is how long a vote's key is remembered.
+	idempotencyWindow = 10 * time.Minute
+)
+
+// voteRequest is a vote from a form or a JSON body; only the field of the
+// activity's kind is read.
+type voteRequest struct {
+	Choices        []int    `json:"choices"`
+	Words          []string `json:"words"`
+	Value          *int     `json:"value"`
+	IdempotencyKey string   `json:"idempotency_key"`
+}
+
+// joinWorkshop admits this device to the workshop of code: the device
+// keeps its token (reload = same participant), or gets a new random one
+// in its per-workshop cookie. The store keeps only the token's hash.
+func (s *Server) joinWorkshop(c *fiber.Ctx, code, nickname string) (*agora.Workshop, *agora.Participant, error) {
+	norm := agora.NormalizeJoinCode(code)
+	if norm == "" {
+		return nil, nil, agora.Errorf(agora.ENOTFOUND, "error.workshop_not_found")
+	}
+	token := c.Cookies(participantCookie(norm))
+	if !validSecret(token) {
+		token = agora.NewSecret()
+	}
+	w, p, err := s.engine.Join(c.UserContext(), norm, token, nickname)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.setCookie(c, participantCookie(w.JoinCode), token, deviceCookieTTL)
+	return w, p, nil
+}
+
+// castVote records p's vote in an activity, after the rate limit.
+func (s *Server) castVote(ctx context.Context, p *agora.Participant, activityID int64, in voteRequest) (*agora.Vote, error) {
+	if err := s.limitVotes(ctx, p, in.IdempotencyKey); err != nil {
+		return nil, err
+	}
+	return s.engine.Vote(ctx, p, activityID, live.VoteInput{Choices: in.Choices, Words: in.Words, Value: in.Value})
+}
+
+// limitVotes counts a vote against p's minute, unless its idempotency key
+// was seen already: a retry is the same vote, and the store's upsert makes
+// it count once in the results anyway.
+func (s *Server) limitVotes(ctx context.Context, p *agora.Participant, key string) error {
+	if len(key) > maxIdempotencyKeyLen {
+		return agora.Errorf(agora.EINVALID, "error.idempotency_key_invalid", maxIdempotencyKeyLen)
+	}
+	now := s.now()
+	pid := strconv.FormatInt(p.ID, 10)
+	if key != "" {
+		n, err := s.store.Hit(ctx, "vote-key:"+pid+":"+agora.HashToken(key)[:32], idempotencyWindow, now)
+		if err != nil || n > 1 {
+			return err
+		}
+	}
+	n, err := s.store.Hit(ctx, "votes:p:"+pid, time.Minute, now)
+	if err != nil {
+		return err
+	}
+	if n > MaxVotesPerMinute {
+		return tooMany("error.too_many_votes", windowLeft(now, time.Minute), MaxVotesPerMinute)
+	}
+	return nil
+}
+
+// submitIdea records p's idea; a retry with the same client key returns
+// the first one.
+func (s *Server) submitIdea(ctx context.Context, p *agora.Participant, activityID int64, body, clientKey string) (*agora.Proposal, error) {
+	return s.engine.SubmitIdea(ctx, p, activityID, body, clientKey)
+}
+
+// setSupport adds or withdraws p's support of an idea; doing it twice
+// does nothing.
+func (s *Server) setSupport(ctx context.Context, p *agora.Participant, ideaID int64, add bool) error {
+	if add {
+		return s.engine.Support(ctx, p, ideaID)
+	}
+	return s.engine.Unsupport(ctx, p, ideaID)
+}
+
+// deviceParticipant returns the participant this device is in workshop
+// w, or EUNAUTHORIZED when it has not joined it.
+func (s *Server) deviceParticipant(c *fiber.Ctx, w *agora.Workshop) (*agora.Participant, error) {
+	p, err := s.workshopParticipant(c, w)
+	if agora.IsCode(err, agora.ENOTFOUND) {
+		return nil, agora.Errorf(agora.EUNAUTHORIZED, "error.join_required")
+	}
+	return p, err
+}
+
+// workshopByCode reads the workshop of a join code as typed.
+func (s *Server) workshopByCode(ctx context.Context, code string) (*agora.Workshop, error) {
+	norm := agora.NormalizeJoinCode(code)
+	if norm == "" {
+		return nil, agora.Errorf(agora.ENOTFOUND, "error.workshop_not_found")
+	}
+	w, err := s.store.WorkshopByCode(ctx, norm)
+	if agora.IsCode(err, agora.ENOTFOUND) {
+		return nil, agora.WrapError(agora.ENOTFOUND, "error.workshop_not_found", err)
+	}
+	return w, err
+}

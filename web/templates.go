@@ -1,0 +1,147 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"strings"
+	"time"
+)
+
+// layouts are parsed with every page: the base layout and shared partials.
+var layouts = []string{"base.html", "partials.html"}
+
+// Pages lists every page template, by name (the file is templates/{name}.html).
+// Each defines "title" and "content", which the base layout places.
+var Pages = []string{
+	"home",
+	"consultation",
+	"signin",
+	"signup",
+	"setup",
+	"admin",
+	"facilitate",
+	"facilitate_prepare",
+	"facilitate_dashboard",
+	"screen",
+	"error",
+	"join",
+	"participant",
+}
+
+// pageTemplate is one page parsed with the layouts, for one language.
+type pageTemplate struct{ t *template.Template }
+
+func (p pageTemplate) Execute(w io.Writer, data any) error {
+	return p.t.ExecuteTemplate(w, "base", data)
+}
+
+// parsePages parses every page for lang. Each language has its own set, so
+// that {{t "key"}} needs no language argument and nothing is parsed or
+// escaped per request.
+func parsePages(fsys fs.FS, lang string, cat *Catalog, st *staticSet) (map[string]pageTemplate, error) {
+	funcs := funcMap(lang, cat, st)
+	base := template.New("").Funcs(funcs)
+	for _, name := range layouts {
+		b, err := fs.ReadFile(fsys, "templates/"+name)
+		if err != nil {
+			return nil, fmt.Errorf("parse templates: %w", err)
+		}
+		if _, err := base.New(name).Parse(string(b)); err != nil {
+			return nil, fmt.Errorf("parse templates: %w", err)
+		}
+	}
+	pages := make(map[string]pageTemplate, len(Pages))
+	for _, name := range Pages {
+		b, err := fs.ReadFile(fsys, "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("parse templates: %w", err)
+		}
+		t, err := base.Clone()
+		if err != nil {
+			return nil, fmt.Errorf("parse templates: %w", err)
+		}
+		if _, err := t.New(name + ".html").Parse(string(b)); err != nil {
+			return nil, fmt.Errorf("parse templates: %w", err)
+		}
+		pages[name] = pageTemplate{t: t}
+	}
+	return pages, nil
+}
+
+// funcMap returns the template functions bound to one language.
+func funcMap(lang string, cat *Catalog, st *staticSet) template.FuncMap {
+	return template.FuncMap{
+		"t":          func(key string, args ...any) string { return cat.T(lang, key, args...) },
+		"lang":       func() string { return lang },
+		"static":     st.url,
+		"date":       func(v any) string { return formatDate(cat, lang, v) },
+		"isodate":    isoDate,
+		"paragraphs": paragraphs,
+		"dict":       dict,
+	}
+}
+
+// dict builds a map from key, value pairs, to pass several values to a
+// partial template.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, fmt.Errorf("dict: odd number of arguments")
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
+}
+
+// formatDate writes a date the way the language does: "3 mars 2026",
+// "March 3, 2026". It accepts time.Time and *time.Time; nil gives "".
+func formatDate(cat *Catalog, lang string, v any) string {
+	t, ok := asTime(v)
+	if !ok {
+		return ""
+	}
+	month := cat.T(lang, fmt.Sprintf("month.%d", int(t.Month())))
+	return cat.T(lang, "date.format", t.Day(), month, t.Year())
+}
+
+// isoDate gives the machine-readable value of a <time datetime>.
+func isoDate(v any) string {
+	t, ok := asTime(v)
+	if !ok {
+		return ""
+	}
+	return t.Format("2006-01-02")
+}
+
+func asTime(v any) (time.Time, bool) {
+	switch t := v.(type) {
+	case time.Time:
+		return t, !t.IsZero()
+	case *time.Time:
+		if t == nil || t.IsZero() {
+			return time.Time{}, false
+		}
+		return *t, true
+	}
+	return time.Time{}, false
+}
+
+// paragraphs splits plain text on blank lines, for <p> elements. The text
+// stays text: the template escapes each paragraph.
+func paragraphs(s string) []string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	var out []string
+	for _, p := range strings.Split(s, "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
