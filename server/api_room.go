@@ -150,7 +150,9 @@ func (s *Server) handleAPIIdea(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return noStoreJSON(c, fiber.StatusOK, fiber.Map{"idea": ideaJSON(idea)})
+	v := ideaJSON(idea)
+	v.Supports, v.Mine = 0, true // counts reach participants with the tallies, once visible
+	return noStoreJSON(c, fiber.StatusOK, fiber.Map{"idea": v})
 }
 
 // handleAPISupport is POST (add) and DELETE (withdraw)

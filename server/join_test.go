@@ -63,6 +63,7 @@ func TestJoin_CodesAndPages(t *testing.T) {
 	}
 	wantRedirect(t, c.get("/j?code="+lower), "/j/"+r.code())
 	wantStatus(t, c.get("/j"), http.StatusOK)
+	wantContains(t, c.get("/").Body, `action="/j"`, `name="code"`)
 
 	// Unknown codes: a translated page with the form to type another.
 	for _, path := range []string{"/j/ZZZZZZ", "/j/not-a-code", "/j?code=%3Cb%3Ex"} {

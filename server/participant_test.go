@@ -4,12 +4,14 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/agora-civic/agora"
+	"github.com/agora-civic/agora/live"
 )
 
 // voteForm is the no-JavaScript vote form's fields.
@@ -237,5 +239,21 @@ func TestParticipantPage_SignatureChanges(t *testing.T) {
 			t.Fatalf("signature %q did not change", s)
 		}
 		seen[s] = true
+	}
+}
+
+// participant.js mirrors the page signature and the engine's event names.
+func TestParticipantJS_MirrorsGo(t *testing.T) {
+	src, err := os.ReadFile("../web/static/js/participant.js")
+	must(t, err)
+	js := string(src)
+	// participantView formats "%s:%d:%s:%t:%d" from these fields.
+	if !strings.Contains(js, "`${w.state}:${c.id}:${c.state}:${c.results_visible}:${c.round}`") {
+		t.Error("participant.js does not compute the page signature as participantView does")
+	}
+	for _, ev := range []string{live.EventState, live.EventTally, live.EventIdea, live.EventIdeaRemoved} {
+		if !strings.Contains(js, "'"+ev+"'") {
+			t.Errorf("participant.js does not know the event %q", ev)
+		}
 	}
 }

@@ -160,6 +160,9 @@ func (m *Main) Close() error {
 	}
 	if m.server != nil && m.ln != nil {
 		errs = append(errs, m.server.Shutdown(ctx))
+		// Shutdown misses a listener that Serve had not registered yet
+		// (a Close right after Run); closing it ourselves ends Serve.
+		m.ln.Close()
 		if err := <-m.served; err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)
 		}

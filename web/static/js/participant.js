@@ -19,7 +19,7 @@ const EV = {
   idea: EVENTS.idea || 'idea',
   ideaRemoved: EVENTS.idea_removed || 'idea_removed',
 };
-const REDRAW = new Set([EV.state, EVENTS.workshop, EVENTS.activity, EVENTS.highlight].filter(Boolean));
+const REDRAW = new Set([EV.state, EVENTS.workshop, EVENTS.activity].filter(Boolean));
 const RETRIES = 5;
 
 // fill and plural mirror the Go catalog: {0}, {1}… and French "one" for 0 and 1.
@@ -145,11 +145,21 @@ function removeIdea(ref) {
   region.querySelector(`[data-ideas] [data-idea="${ref.id}"]`)?.remove();
 }
 
+// signatureOf computes, from a state event, the page's data-signature
+// (participant_view.go): when it is unchanged the phone has nothing to
+// redraw, and the room is spared a page load per phone.
+function signatureOf(st) {
+  const w = st && st.workshop;
+  if (!w || !('current' in st)) return null;
+  const c = st.current;
+  return c ? `${w.state}:${c.id}:${c.state}:${c.results_visible}:${c.round}` : String(w.state);
+}
+
 function onEvent(type, data) {
   if (type === EV.tally) patchTally(data);
   else if (type === EV.idea) addIdea(data);
   else if (type === EV.ideaRemoved) removeIdea(data);
-  else if (REDRAW.has(type)) scheduleRefresh(1000);
+  else if (REDRAW.has(type) && signatureOf(data) !== root.dataset.signature) scheduleRefresh(1000);
 }
 
 // ---- Forms, posted to their JSON twins
