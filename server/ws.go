@@ -15,17 +15,6 @@ import (
 	"github.com/agora-civic/agora/hub"
 )
 
-// Event types the server publishes on the hub, after a command commits.
-// web/static/js/live.js mirrors them in EVENTS; hub.Type* are the
-// protocol's own (snapshot, pong).
-const (
-	EventWorkshop = "workshop" // the workshop changed (state, current activity): data is a workshopView
-	EventActivity = "activity" // an activity changed (opened, closed, revealed, edited): data is an activityView
-	EventTally    = "tally"    // live results of an activity, coalesced per activity and audience
-	EventIdea     = "idea"     // an idea was submitted or moderated (facilitators), or shown (others)
-	EventPresence = "presence" // how many participants are connected: {"presence": n}
-)
-
 // The audiences a client may ask for with ?aud=.
 var wsAudiences = map[string]hub.Audience{
 	"participant": hub.Participants,

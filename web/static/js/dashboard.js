@@ -3,9 +3,10 @@
 // destructive ones ask in place first, results and counts update live, and
 // after any other change the server-rendered regions are fetched again
 // (one renderer: the server). User text only ever goes in via textContent.
-import { connect } from './live.js';
+import { connect, EVENTS } from './live.js';
 
 const REFRESH_DELAY_MS = 150;
+let ticker = 0; // the countdown interval; declared before init runs
 const root = document.querySelector('[data-dashboard]');
 if (root) init(root);
 
@@ -21,8 +22,8 @@ function init(root) {
     audience: 'facilitator',
     onSnapshot: refresh,
     onEvent: (type, data) => {
-      if (type === 'tally') { if (!patchTally(root, data)) refresh(); }
-      else if (type === 'presence') showPresence(root, data);
+      if (type === EVENTS.tally) { if (!patchTally(root, data)) refresh(); }
+      else if (type === EVENTS.presence) showPresence(root, data);
       else refresh(); // state, idea, idea_moderated, highlight…
     },
   });
@@ -202,7 +203,6 @@ function showPresence(root, data) {
 
 // startCountdowns ticks each [data-countdown] down to its data-closes-at,
 // corrected by the server's clock; the server closes the activity itself.
-let ticker = 0;
 function startCountdowns(root) {
   clearInterval(ticker);
   const els = [...root.querySelectorAll('[data-countdown]')];

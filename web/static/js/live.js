@@ -3,17 +3,19 @@
 // Protocol: docs/protocol.md. No UI text here: status labels come from
 // data-* attributes holding translated strings.
 
-// EVENTS mirrors the Go constants (hub.Type* and server.Event*).
+// EVENTS mirrors the Go constants (hub.Type* and live.Event*).
 export const EVENTS = Object.freeze({
   snapshot: 'snapshot', // whole state of the topic at seq
   pong: 'pong',         // answer to our ping
   ping: 'ping',         // we send: keepalive
   resume: 'resume',     // we send: replay after seq
-  workshop: 'workshop', // workshop state or current activity changed
-  activity: 'activity', // an activity changed
-  tally: 'tally',       // live results, coalesced
-  idea: 'idea',         // an idea was added or moderated
-  presence: 'presence', // participants connected
+  state: 'state',                  // the whole room state of this audience
+  tally: 'tally',                  // live results, coalesced
+  idea: 'idea',                    // an idea was added or became visible
+  ideaRemoved: 'idea_removed',     // an idea must no longer be shown
+  ideaModerated: 'idea_moderated', // facilitators: an idea's new status
+  highlight: 'highlight',          // the idea shown large on the projector
+  presence: 'presence',            // how many devices joined
 });
 
 export const STATUS = Object.freeze({ connecting: 'connecting', live: 'live', offline: 'offline' });

@@ -12,14 +12,8 @@ const region = root && root.querySelector('[data-region]');
 const announce = root && root.querySelector('[data-announce]');
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content || '';
 
-// The workshop engine's event names, with live.js's where it has them.
-const EV = {
-  state: EVENTS.state || 'state',
-  tally: EVENTS.tally || 'tally',
-  idea: EVENTS.idea || 'idea',
-  ideaRemoved: EVENTS.idea_removed || 'idea_removed',
-};
-const REDRAW = new Set([EV.state, EVENTS.workshop, EVENTS.activity].filter(Boolean));
+const EV = EVENTS;
+const REDRAW = new Set([EV.state]);
 const RETRIES = 5;
 
 // fill and plural mirror the Go catalog: {0}, {1}… and French "one" for 0 and 1.

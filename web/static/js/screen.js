@@ -1,7 +1,7 @@
 // screen.js — the projector. Live results are patched in place so that bars
 // grow (CSS transitions) and new ideas slide in; any other change fetches
 // the server-rendered screen again. Text goes in via textContent only.
-import { connect } from './live.js';
+import { connect, EVENTS } from './live.js';
 
 const REFRESH_DELAY_MS = 100;
 const root = document.querySelector('[data-screen]');
@@ -16,8 +16,8 @@ function init(root) {
     screenToken: root.dataset.token,
     onSnapshot: refresh,
     onEvent: (type, data) => {
-      if (type === 'tally') { if (!patchTally(data)) refresh(); }
-      else if (type === 'presence') showPresence(data);
+      if (type === EVENTS.tally) { if (!patchTally(data)) refresh(); }
+      else if (type === EVENTS.presence) showPresence(data);
       else refresh(); // state, idea, idea_removed, highlight…
     },
   });
