@@ -1,14 +1,7 @@
 package store_test
 
 import (
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"io"
-	"log/slog"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
 
@@ -17,85 +10,17 @@ import (
 	"github.com/agora-civic/agora/store/storetest"
 )
 
-const defaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-func postgresURL() string {
-	if u := os.Getenv("AGORA_TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return defaultPostgresURL
-}
-
-// postgresSchema creates a random schema, dropped when t ends, and returns
-// a URL whose connections use it. Without Postgres it skips t on a
-// laptop and fails it in CI.
-func postgresSchema(t *testing.T) string {
-	t.Helper()
-	admin, err := sql.Open("pgx", postgresURL())
-	if err == nil {
-		err = admin.PingContext(t.Context())
-	}
-	if err != nil {
-		msg := "Postgres unreachable at " + postgresURL() + " (set AGORA_TEST_DATABASE_URL): " + err.Error()
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "agora_test_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Error(err)
-		}
-		admin.Close()
-	})
-	u, err := url.Parse(postgresURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// openPostgres opens the database at u, closed when t ends (before the
-// schema is dropped: cleanups run last first).
-func openPostgres(t *testing.T, u string, migrate bool) *store.DB {
-	t.Helper()
-	db, err := store.Open(t.Context(), u, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	if migrate {
-		if err := db.Migrate(t.Context(), "up", io.Discard); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return db
-}
-
 func TestPostgres(t *testing.T) {
-	postgresSchema(t) // skip or fail early, once, when Postgres is down
-	t.Logf("store backend: postgres at %s, a fresh schema per test", postgresURL())
+	storetest.PostgresSchema(t) // skip or fail early, once, when Postgres is down
+	t.Logf("store backend: postgres at %s, a fresh schema per test", storetest.PostgresURL())
 	storetest.Run(t, func(t *testing.T) agora.Store {
-		return openPostgres(t, postgresSchema(t), true)
+		return storetest.OpenURL(t, storetest.PostgresSchema(t), true)
 	})
 }
 
 func TestPostgres_ConcurrentMigrate(t *testing.T) {
-	u := postgresSchema(t)
-	dbs := []*store.DB{openPostgres(t, u, false), openPostgres(t, u, false)}
+	u := storetest.PostgresSchema(t)
+	dbs := []*store.DB{storetest.OpenURL(t, u, false), storetest.OpenURL(t, u, false)}
 	var wg sync.WaitGroup
 	errs := make([]error, len(dbs))
 	for i, db := range dbs {
@@ -113,14 +38,14 @@ func TestPostgres_ConcurrentMigrate(t *testing.T) {
 }
 
 func TestPostgres_MigrateExistingIsNoop(t *testing.T) {
-	u := postgresSchema(t)
-	db := openPostgres(t, u, true)
+	u := storetest.PostgresSchema(t)
+	db := storetest.OpenURL(t, u, true)
 	if db.Dialect() != "postgres" {
 		t.Fatalf("dialect %q", db.Dialect())
 	}
-	testMigrateIsNoop(t, db, func() *store.DB { return openPostgres(t, u, true) })
+	testMigrateIsNoop(t, db, func() *store.DB { return storetest.OpenURL(t, u, true) })
 }
 
 func TestPostgres_AuditIsAppendOnly(t *testing.T) {
-	testAuditIsAppendOnly(t, openPostgres(t, postgresSchema(t), true))
+	testAuditIsAppendOnly(t, storetest.OpenURL(t, storetest.PostgresSchema(t), true))
 }

@@ -3,7 +3,6 @@ package store_test
 import (
 	"bytes"
 	"io"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,25 +15,13 @@ import (
 // openSQLite opens a migrated SQLite file at path, closed when t ends.
 func openSQLite(t *testing.T, path string) *store.DB {
 	t.Helper()
-	db, err := store.Open(t.Context(), "sqlite:"+path, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	if err := db.Migrate(t.Context(), "up", io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return storetest.OpenURL(t, "sqlite:"+path, true)
 }
 
 func TestSQLite(t *testing.T) {
 	t.Logf("store backend: sqlite (modernc.org/sqlite), a fresh file per test")
 	storetest.Run(t, func(t *testing.T) agora.Store {
-		return openSQLite(t, filepath.Join(t.TempDir(), "agora.db"))
+		return storetest.OpenSQLite(t)
 	})
 }
 
