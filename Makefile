@@ -10,5 +10,16 @@ run:
 test:
 	$(GO) test -race -timeout 30m -count=1 ./...
 
+# Each fuzz target for FUZZTIME (Go fuzzes one target at a time); the seed
+# corpora in testdata/fuzz also run with every `make test`.
+FUZZTIME ?= 10s
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzNormalizeJoinCode$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -run '^$$' -fuzz '^FuzzNormalizeWord$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME) ./server
+	$(GO) test -run '^$$' -fuzz '^FuzzVoteForm$$' -fuzztime $(FUZZTIME) ./server
+	$(GO) test -run '^$$' -fuzz '^FuzzWSInbound$$' -fuzztime $(FUZZTIME) ./server
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

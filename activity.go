@@ -216,6 +216,11 @@ func validateWords(a *Activity, words []string) error {
 		if utf8.RuneCountInString(w) > MaxWordLen {
 			return Errorf(EINVALID, "error.word_length", MaxWordLen)
 		}
+		// Words are stored as typed: refuse what the database cannot hold
+		// (invalid UTF-8, NUL) and what could garble the projector.
+		if _, err := cleanLine(w); err != nil {
+			return err
+		}
 		n++
 	}
 	if n == 0 {

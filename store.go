@@ -128,6 +128,8 @@ type ParticipantStore interface {
 	// UpdateParticipant writes Nickname and UserID.
 	UpdateParticipant(ctx context.Context, p *Participant) error
 	CountParticipants(ctx context.Context, workshopID int64) (int, error)
+	// ListUserParticipants returns the devices linked to an account, oldest first.
+	ListUserParticipants(ctx context.Context, userID int64) ([]*Participant, error)
 }
 
 // VoteStore keeps answers to polls, word clouds and scales.
@@ -142,6 +144,9 @@ type VoteStore interface {
 	// ListVotes returns all votes of an activity, oldest first.
 	ListVotes(ctx context.Context, activityID int64) ([]*Vote, error)
 	CountVotes(ctx context.Context, activityID int64) (int, error)
+	// ListUserVotes returns the votes a user cast online or in the room
+	// from a linked device, oldest first.
+	ListUserVotes(ctx context.Context, userID int64) ([]*Vote, error)
 }
 
 // ProposalStore keeps proposals and workshop ideas with their supports.
@@ -161,6 +166,14 @@ type ProposalStore interface {
 	// RemoveSupport withdraws a support; removed is false when there was none.
 	RemoveSupport(ctx context.Context, s *Support) (removed bool, err error)
 	HasSupport(ctx context.Context, s *Support) (bool, error)
+	// ProposalCategories returns the distinct categories of a
+	// consultation's approved, undeleted proposals, sorted.
+	ProposalCategories(ctx context.Context, consultationID int64) ([]string, error)
+	// SupportedBy returns those of proposalIDs that the user supports online.
+	SupportedBy(ctx context.Context, userID int64, proposalIDs []int64) ([]int64, error)
+	// ListUserSupports returns the supports a user gave online or in the
+	// room from a linked device, oldest first.
+	ListUserSupports(ctx context.Context, userID int64) ([]*Support, error)
 }
 
 // ProposalSort orders ListProposals.
@@ -180,10 +193,13 @@ type ProposalFilter struct {
 	ActivityID     *int64
 	Statuses       []ProposalStatus
 	Category       string
-	Query          string // words searched in title and body, case-insensitively
-	Sort           ProposalSort
-	Limit          int
-	Offset         int
+	// AuthorID keeps what this user wrote: online, or in the room from a
+	// device linked to the account.
+	AuthorID *int64
+	Query    string // words searched in title and body, case-insensitively
+	Sort     ProposalSort
+	Limit    int
+	Offset   int
 }
 
 // CommentStore keeps the debate.
@@ -196,6 +212,9 @@ type CommentStore interface {
 	// VoteComment records +1 or -1 from a user, replacing their earlier
 	// vote; 0 withdraws it.
 	VoteComment(ctx context.Context, commentID, userID int64, value int) error
+	// CommentVotesByUser returns the user's votes (+1 or -1) on the given
+	// comments, by comment ID; comments they did not vote on are absent.
+	CommentVotesByUser(ctx context.Context, userID int64, commentIDs []int64) (map[int64]int, error)
 }
 
 // CommentSort orders ListComments.
@@ -207,14 +226,15 @@ const (
 	CommentsBest   CommentSort = "best" // up minus down, then newest
 )
 
-// CommentFilter narrows ListComments; set exactly one of ProposalID,
-// ActivityID or AuthorID.
+// CommentFilter narrows ListComments; set at least one of ProposalID,
+// ActivityID, AuthorID or ConsultationID (the moderators' lists).
 type CommentFilter struct {
-	ProposalID *int64
-	ActivityID *int64
-	AuthorID   *int64
-	Statuses   []CommentStatus
-	Sort       CommentSort
+	ProposalID     *int64
+	ActivityID     *int64
+	AuthorID       *int64
+	ConsultationID *int64
+	Statuses       []CommentStatus
+	Sort           CommentSort
 }
 
 // FlagStore keeps citizens' reports.
@@ -224,6 +244,9 @@ type FlagStore interface {
 	ListFlags(ctx context.Context, consultationID int64) ([]*Flag, error)
 	// ResolveFlags marks every open flag on the target resolved.
 	ResolveFlags(ctx context.Context, kind TargetKind, id int64, by int64, at time.Time) error
+	// CountOpenFlags returns the number of unresolved flags by consultation
+	// ID; consultations without any are absent.
+	CountOpenFlags(ctx context.Context) (map[int64]int, error)
 }
 
 // AuditStore keeps the append-only log of staff actions.

@@ -86,6 +86,23 @@ func newBrowser(t *testing.T, name string, w, h int64, mobile bool) *browser {
 		cancelCtx()
 		cancelAlloc()
 	})
+	return attachBrowser(t, name, ctx, w, h, mobile)
+}
+
+// newBrowserContext opens a new tab in its own browser context (own
+// cookies and storage, like a separate device) in the Chromium of root,
+// which must already be running. It is closed when the test ends.
+func newBrowserContext(t *testing.T, root context.Context, name string, w, h int64, mobile bool) *browser {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	return attachBrowser(t, name, ctx, w, h, mobile)
+}
+
+// attachBrowser sets the viewport of the tab of ctx and starts recording
+// its console.
+func attachBrowser(t *testing.T, name string, ctx context.Context, w, h int64, mobile bool) *browser {
+	t.Helper()
 	// The first Run starts the browser; it must not carry a timeout, which
 	// would stop the whole browser when it expires.
 	var vp []chromedp.EmulateViewportOption

@@ -21,7 +21,10 @@ type coalescer struct {
 	stopped bool
 }
 
-type coalesceKey struct{ topic, key string }
+type coalesceKey struct {
+	topic, key string
+	local      bool // this node's sockets only (PublishLocalCoalesced)
+}
 
 type coalesceEntry struct {
 	typ     string
@@ -34,8 +37,8 @@ func newCoalescer(h *Hub, interval time.Duration) *coalescer {
 	return &coalescer{h: h, interval: interval, entries: map[coalesceKey]*coalesceEntry{}}
 }
 
-func (c *coalescer) publish(topic, key, typ string, data any) {
-	k := coalesceKey{topic, key}
+func (c *coalescer) publish(topic, key, typ string, data any, local bool) {
+	k := coalesceKey{topic, key, local}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stopped {
@@ -66,7 +69,7 @@ func (c *coalescer) fire(k coalesceKey, e *coalesceEntry) {
 	typ, data := e.typ, e.data
 	e.typ, e.data, e.pending = "", nil, false
 	c.mu.Unlock()
-	c.send(k.topic, typ, data)
+	c.send(k, typ, data)
 	c.mu.Lock()
 	if !c.stopped && c.entries[k] == e {
 		e.timer.Reset(c.interval)
@@ -74,11 +77,17 @@ func (c *coalescer) fire(k coalesceKey, e *coalesceEntry) {
 	c.mu.Unlock()
 }
 
-func (c *coalescer) send(topic, typ string, data any) {
-	ctx, cancel := context.WithTimeout(c.h.ctx, 5*time.Second)
-	defer cancel()
-	if err := c.h.Publish(ctx, topic, typ, data); err != nil {
-		c.h.logger.Warn("hub: coalesced publish", "topic", topic, "type", typ, "err", err)
+func (c *coalescer) send(k coalesceKey, typ string, data any) {
+	var err error
+	if k.local {
+		err = c.h.publishLocal(k.topic, typ, data)
+	} else {
+		ctx, cancel := context.WithTimeout(c.h.ctx, 5*time.Second)
+		err = c.h.Publish(ctx, k.topic, typ, data)
+		cancel()
+	}
+	if err != nil {
+		c.h.logger.Warn("hub: coalesced publish", "topic", k.topic, "type", typ, "err", err)
 	}
 }
 

@@ -6,7 +6,11 @@
 // bytes to the bounded send queue of each local socket of the topic. A socket
 // whose queue is full is closed (1013); it never slows the others. Clients
 // get a snapshot of the topic on connect, then every event in seq order, and
-// resume by seq after a gap or a reconnection. See docs/protocol.md.
+// resume by seq after a gap or a reconnection. Values that every node
+// computes itself (tallies) go to local sockets only, outside the sequence
+// (PublishLocalCoalesced); the nodes' own code talks across nodes on
+// internal channels (PublishInternal, SubscribeInternal). See
+// docs/protocol.md.
 package hub
 
 import (
@@ -105,6 +109,9 @@ type Hub struct {
 
 	subMu      sync.Mutex // serialises broker Subscribe/Unsubscribe
 	subscribed map[string]bool
+	internal   map[string][]*internalSub // guarded by mu, like topics
+
+	onReconnect atomic.Pointer[func(context.Context)]
 
 	presMu    sync.Mutex
 	presDirty map[string]bool // keys whose count changed since the last write
@@ -128,6 +135,7 @@ func New(cfg Config) (*Hub, error) {
 		logger:     cfg.Logger,
 		topics:     map[string]*topic{},
 		subscribed: map[string]bool{},
+		internal:   map[string][]*internalSub{},
 		presDirty:  map[string]bool{},
 		presKnown:  map[string]bool{},
 		presDone:   make(chan struct{}),
@@ -188,8 +196,41 @@ func (h *Hub) Publish(ctx context.Context, topic, typ string, data any) error {
 // interval is over, only the last state of each interval. Use it for
 // tallies and counters; key is e.g. "tally:{activityID}". Errors are logged.
 func (h *Hub) PublishCoalesced(topic, key, typ string, data any) {
-	h.coal.publish(topic, key, typ, data)
+	h.coal.publish(topic, key, typ, data, false)
 }
+
+// PublishLocalCoalesced is PublishCoalesced for a value that every node
+// computes on its own (a tally, a count): it goes to this node's sockets
+// only, never through the broker, as a "latest" message that replaces a
+// value without taking a seq (see docs/protocol.md). It is not kept in
+// history: a socket resuming from history gets the value when it is next
+// published, so the publisher republishes when a socket connects.
+func (h *Hub) PublishLocalCoalesced(topic, key, typ string, data any) {
+	h.coal.publish(topic, key, typ, data, true)
+}
+
+// publishLocal hands a latest message to the local sockets of topic.
+func (h *Hub) publishLocal(topic, typ string, data any) error {
+	h.mu.RLock()
+	t := h.topics[topic]
+	h.mu.RUnlock()
+	if t == nil {
+		return nil
+	}
+	head, tail, err := envelopeParts(topic, typ, data)
+	if err != nil {
+		return fmt.Errorf("hub: encode %s: %w", typ, err)
+	}
+	t.deliverLatest(head, append([]byte(latestField), tail...))
+	return nil
+}
+
+// OnReconnect sets a function the hub calls when the broker is back after
+// an outage, before it resyncs the local sockets by snapshot: whatever
+// state was fed by messages from other nodes (the engines' tallies) must
+// be rebuilt from the store first, or the snapshots would carry it stale.
+// Call it once, before the hub serves.
+func (h *Hub) OnReconnect(fn func(ctx context.Context)) { h.onReconnect.Store(&fn) }
 
 // Presence returns how many participants' devices are connected to a
 // workshop, on every node.
@@ -264,29 +305,40 @@ func (h *Hub) isClosed() bool {
 }
 
 // HandleMessage implements Handler: it hands msg to every local socket of
-// channel without blocking.
+// channel, or to its internal subscribers, without blocking.
 func (h *Hub) HandleMessage(channel string, msg []byte) {
 	h.mu.RLock()
 	t := h.topics[channel]
+	subs := h.internal[channel]
 	h.mu.RUnlock()
-	if t == nil {
-		return
+	for _, s := range subs {
+		s.fn(msg)
 	}
-	t.deliver(&frame{seq: parseSeq(msg), data: msg})
+	if t != nil {
+		t.deliver(&frame{seq: parseSeq(msg), data: msg})
+	}
 }
 
-// HandleReconnect implements Handler: events may have been lost, so every
-// local topic gets a fresh snapshot.
+// HandleReconnect implements Handler: messages may have been lost, so the
+// OnReconnect function rebuilds what they fed, then every local topic gets
+// a fresh snapshot.
 func (h *Hub) HandleReconnect() {
-	h.mu.RLock()
-	names := make([]string, 0, len(h.topics))
-	for name := range h.topics {
-		names = append(names, name)
-	}
-	h.mu.RUnlock()
-	for _, name := range names {
-		go h.resyncTopic(name)
-	}
+	go func() {
+		if fn := h.onReconnect.Load(); fn != nil {
+			ctx, cancel := context.WithTimeout(h.ctx, h.cfg.SnapshotTimeout)
+			(*fn)(ctx)
+			cancel()
+		}
+		h.mu.RLock()
+		names := make([]string, 0, len(h.topics))
+		for name := range h.topics {
+			names = append(names, name)
+		}
+		h.mu.RUnlock()
+		for _, name := range names {
+			go h.resyncTopic(name)
+		}
+	}()
 	h.markAllPresenceDirty()
 }
 

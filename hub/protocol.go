@@ -31,13 +31,19 @@ const (
 
 // Envelope is the JSON shape of every message, both ways. Seq is 0 on
 // messages outside the topic's sequence (pong) and on client messages other
-// than resume.
+// than resume. Latest marks a value this node computed (a tally, a count):
+// it replaces the client's copy and takes no seq of its own; its Seq is the
+// topic's seq it follows on this node, so a client never sees it as a gap.
 type Envelope struct {
-	Type  string          `json:"type"`
-	Topic string          `json:"topic,omitempty"`
-	Seq   uint64          `json:"seq"`
-	Data  json.RawMessage `json:"data,omitempty"`
+	Type   string          `json:"type"`
+	Topic  string          `json:"topic,omitempty"`
+	Seq    uint64          `json:"seq"`
+	Latest bool            `json:"latest,omitempty"`
+	Data   json.RawMessage `json:"data,omitempty"`
 }
+
+// latestField goes between the seq and the data of a latest message.
+const latestField = `,"latest":true`
 
 // envelopeParts encodes a message around its missing sequence number:
 // head ends with `"seq":` and tail starts with `,"data":`, so that

@@ -22,6 +22,7 @@ const (
 	frameSnapshot                  // replaces the client's state; sets the floor to its seq
 	frameReplay                    // history answering a resume; always sent
 	frameControl                   // outside the sequence (pong)
+	frameLatest                    // a value computed on this node; always sent, takes no seq
 )
 
 // topic is the local subscriber set of one topic.
@@ -56,6 +57,74 @@ func (t *topic) deliver(f *frame) {
 	for _, c := range slow {
 		c.drop()
 	}
+}
+
+// deliverLatest queues a latest message, numbered with the topic's last
+// seq here, on every socket of the topic. It is not an event: it never
+// moves lastSeq, and sockets write it whatever their floor, since a value
+// built after a snapshot may follow a seq the node has not received yet.
+func (t *topic) deliverLatest(head, tail []byte) {
+	t.mu.RLock()
+	seq := t.lastSeq
+	t.mu.RUnlock()
+	t.deliver(&frame{seq: seq, data: joinEnvelope(head, seq, tail), kind: frameLatest})
+}
+
+// internalSub is a subscriber of this node's own code to a broker channel,
+// such as the engines' messages between nodes.
+type internalSub struct{ fn func(msg []byte) }
+
+// SubscribeInternal calls fn with every message published on channel with
+// PublishInternal, by any node, this one included, until the returned
+// function is called. fn runs on the broker's goroutine: it must not block.
+// The broker is subscribed while channel has sockets or internal
+// subscribers. Internal channels must not be named like socket topics.
+func (h *Hub) SubscribeInternal(channel string, fn func(msg []byte)) (unsubscribe func()) {
+	s := &internalSub{fn: fn}
+	h.mu.Lock()
+	h.internal[channel] = append(h.internal[channel], s)
+	h.mu.Unlock()
+	if err := h.syncSubscription(channel); err != nil {
+		h.logger.Warn("hub: subscribe", "channel", channel, "err", err)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { h.unsubscribeInternal(channel, s) }) }
+}
+
+func (h *Hub) unsubscribeInternal(channel string, s *internalSub) {
+	h.mu.Lock()
+	subs := h.internal[channel]
+	for i, x := range subs {
+		if x == s {
+			subs = append(subs[:i:i], subs[i+1:]...)
+			break
+		}
+	}
+	if len(subs) == 0 {
+		delete(h.internal, channel)
+	} else {
+		h.internal[channel] = subs
+	}
+	h.mu.Unlock()
+	if h.isClosed() {
+		return // the broker is closed with the hub
+	}
+	if err := h.syncSubscription(channel); err != nil {
+		h.logger.Warn("hub: unsubscribe", "channel", channel, "err", err)
+	}
+}
+
+// PublishInternal sends msg as is to the internal subscribers of channel on
+// every node: no seq, no history, at most once, like everything the broker
+// carries.
+func (h *Hub) PublishInternal(ctx context.Context, channel string, msg []byte) error {
+	if h.isClosed() {
+		return ErrClosed
+	}
+	if err := h.broker.Publish(ctx, channel, msg); err != nil {
+		return fmt.Errorf("hub: publish on %s: %w", channel, err)
+	}
+	return nil
 }
 
 // attach adds c to its topic, subscribing the broker on the first socket.
@@ -132,7 +201,7 @@ func (h *Hub) syncSubscription(channel string) error {
 	h.subMu.Lock()
 	defer h.subMu.Unlock()
 	h.mu.RLock()
-	want := h.topics[channel] != nil
+	want := h.topics[channel] != nil || len(h.internal[channel]) > 0
 	h.mu.RUnlock()
 	if want == h.subscribed[channel] {
 		return nil

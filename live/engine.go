@@ -10,7 +10,9 @@
 // Live results are kept in memory, per activity, as incremental tallies
 // loaded from the store on first use: a vote updates them under a short
 // per-activity lock, never with a query, and they go out to the room
-// coalesced, at most once per Options.TallyInterval.
+// coalesced, at most once per Options.TallyInterval. With several nodes,
+// each node's engine tells the others every change it commits (see Peers),
+// so every node holds the whole tally and sends it to its own sockets.
 package live
 
 import (
@@ -51,6 +53,7 @@ type Engine struct {
 	voters   [voterStripes]sync.Mutex // orders one voter's own votes
 	timers   timerSet
 	presence presenceMax
+	peers    peerState
 }
 
 // New returns an Engine that keeps its data in st and publishes through n.
@@ -69,12 +72,14 @@ func New(st agora.Store, n Notifier, opts Options) *Engine {
 	e.tallies.m = map[int64]*liveTally{}
 	e.timers.m = map[int64]*countdown{}
 	e.presence.m = map[int64]int{}
+	e.peers.init(n)
 	return e
 }
 
 // Close stops the countdowns and the tally flushes, and waits for those
 // already running. Commands still work afterwards but arm nothing.
 func (e *Engine) Close() {
+	e.unfollowAll()
 	e.timers.stopAll()
 	e.tallies.stopAll()
 	e.timers.wg.Wait()

@@ -8,8 +8,10 @@ import "context"
 type Notifier interface {
 	// Publish sends an event to the sockets of a topic on every node.
 	Publish(ctx context.Context, topic, typ string, data any) error
-	// PublishTally sends the latest tally of key to the sockets of topic,
-	// coalesced: at most once per interval, the last state always goes out.
+	// PublishTally sends the latest value of key (a tally, a count) to the
+	// sockets of topic on this node only, coalesced: at most once per
+	// interval, the last state always goes out. Every node computes the
+	// whole value itself (see Peers), so it never crosses nodes.
 	PublishTally(topic, key, typ string, data any)
 }
 
@@ -42,6 +44,10 @@ const (
 	// EventPresence carries PresenceEvent, coalesced, to the screen and the
 	// facilitators: how many devices joined.
 	EventPresence = "presence"
+	// EventAnswers carries AnswersEvent, coalesced, to participants and the
+	// screen while an activity's results are hidden: only how many answered,
+	// so the room sees answers coming in before the reveal.
+	EventAnswers = "answers"
 )
 
 // IdeaRef is the payload of EventIdeaRemoved.
@@ -67,4 +73,12 @@ type HighlightEvent struct {
 type PresenceEvent struct {
 	WorkshopID   int64 `json:"workshop_id"`
 	Participants int   `json:"participants"`
+}
+
+// AnswersEvent is the count of answers of an activity whose results are
+// hidden from the room.
+type AnswersEvent struct {
+	ActivityID int64 `json:"activity_id"`
+	Round      int   `json:"round"`
+	Answers    int   `json:"answers"`
 }

@@ -321,6 +321,7 @@ func (e *Engine) DeleteActivity(ctx context.Context, actor *agora.User, activity
 	}
 	e.disarm(activityID)
 	e.tallies.remove(activityID)
+	e.tell(w.ID, peerMessage{Drop: activityID})
 	if w.CurrentActivityID != nil && *w.CurrentActivityID == activityID {
 		w.CurrentActivityID = nil
 		e.publishState(ctx, w)

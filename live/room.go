@@ -81,17 +81,16 @@ func (e *Engine) participant(ctx context.Context, w *agora.Workshop, hash, nick 
 	}
 }
 
+// publishPresence sends the workshop's participant count to this node's
+// sockets and to the peers, which send it to theirs.
 func (e *Engine) publishPresence(ctx context.Context, workshopID int64) {
 	n, err := e.st.CountParticipants(ctx, workshopID)
 	if err != nil {
 		e.log.Warn("live: count participants", "workshop", workshopID, "err", err)
 		return
 	}
-	ev := PresenceEvent{WorkshopID: workshopID, Participants: e.presence.update(workshopID, n)}
-	key := "presence:" + strconv.FormatInt(workshopID, 10)
-	for _, aud := range []Audience{Screen, Facilitators} {
-		e.n.PublishTally(Topic(workshopID, aud), key, EventPresence, ev)
-	}
+	e.publishPresenceEvent(workshopID, n)
+	e.tell(workshopID, peerMessage{Presence: &PresenceEvent{WorkshopID: workshopID, Participants: n}})
 }
 
 // VoteInput is a participant's answer; only the field of the activity's kind
@@ -136,11 +135,15 @@ func (e *Engine) Vote(ctx context.Context, p *agora.Participant, activityID int6
 	// vote the store kept; other voters are not held up.
 	mu := e.voterLock(a.ID, p.ID)
 	mu.Lock()
-	defer mu.Unlock()
 	if _, err := e.st.PutVote(ctx, v); err != nil {
+		mu.Unlock()
 		return nil, err
 	}
 	e.applyVote(lt, cloneVote(v))
+	mu.Unlock()
+	// The peers order one voter's votes by UpdatedAt, so they need not
+	// arrive in order, and the voter's next vote need not wait for this.
+	e.tell(w.ID, peerMessage{Vote: v})
 	return v, nil
 }
 
@@ -257,14 +260,16 @@ func (e *Engine) limitIdeas(ctx context.Context, p *agora.Participant) error {
 	return nil
 }
 
-// ideaChanged feeds a new or moderated idea into its activity's tally.
+// ideaChanged feeds a new or moderated idea into its activity's tally,
+// here and on the peers.
 func (e *Engine) ideaChanged(ctx context.Context, idea *agora.Proposal) {
-	if idea.ActivityID == nil {
+	if idea.ActivityID == nil || idea.WorkshopID == nil {
 		return
 	}
 	if lt := e.tallies.get(*idea.ActivityID); lt != nil {
 		e.applyIdea(lt, idea)
 	}
+	e.tell(*idea.WorkshopID, peerMessage{Idea: idea})
 }
 
 // publishIdea sends an idea to participants and the screen when it is
@@ -329,5 +334,6 @@ func (e *Engine) support(ctx context.Context, p *agora.Participant, ideaID int64
 		return err
 	}
 	e.applySupport(lt, idea.ID, s.Channel, add)
+	e.tell(w.ID, peerMessage{Support: &supportChange{ActivityID: a.ID, Support: s, Added: add}})
 	return nil
 }

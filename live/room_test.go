@@ -251,6 +251,14 @@ func TestEngine_HiddenResults(t *testing.T) {
 		if got := h.rec.topics(live.EventTally); !cmp.Equal(got, []string{live.FacilitatorsTopic(w.ID)}) {
 			t.Errorf("tallies went to %v, want the facilitators only", got)
 		}
+		// The room still sees answers coming in: a count, nothing else.
+		for _, topic := range []string{live.ParticipantsTopic(w.ID), live.ScreenTopic(w.ID)} {
+			ev := h.rec.take(topic, live.EventAnswers)
+			want := live.AnswersEvent{ActivityID: poll.ID, Answers: 1}
+			if len(ev) != 1 || ev[0].Data != want {
+				t.Errorf("%s: answers events = %+v, want one %+v", topic, ev, want)
+			}
+		}
 		for _, aud := range []live.Audience{live.Participants, live.Screen} {
 			if s := h.state(w, aud, nil); s.Tally != nil || s.Current.ResultsVisible {
 				t.Errorf("%s sees hidden results: %+v", aud, s.Tally)

@@ -269,6 +269,7 @@ func (e *Engine) ResetActivity(ctx context.Context, actor *agora.User, activityI
 	}
 	e.disarm(activityID)
 	e.tallies.remove(activityID)
+	e.tell(w.ID, peerMessage{Drop: activityID})
 	e.publishActivity(ctx, w, a)
 	return nil
 }

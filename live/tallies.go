@@ -164,6 +164,7 @@ func (lt *liveTally) drop() {
 // tally returns the loaded live tally of a, loading it from the store when
 // needed. Concurrent callers share one load.
 func (e *Engine) tally(ctx context.Context, a *agora.Activity) (*liveTally, error) {
+	e.follow(a.WorkshopID) // before the load reads the store
 	for {
 		lt := e.tallies.entry(a)
 		lt.mu.Lock()
@@ -246,16 +247,38 @@ func readTally(ctx context.Context, st agora.Store, a *agora.Activity) ([]*agora
 // update runs f under the tally's lock once it is loaded: now, or at the
 // end of the running load. Without a load under way, an unloaded tally
 // needs nothing: its load will read the store.
-func (lt *liveTally) update(f func()) {
+// It reports false when the tally was dropped.
+func (lt *liveTally) update(f func()) bool {
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
 	switch {
 	case lt.dropped:
+		return false
 	case lt.loaded:
 		f()
 	case lt.loading != nil:
 		lt.pending = append(lt.pending, f)
 	}
+	return true
+}
+
+// updateLatest is update on lt or, when a Reload replaced lt, on the tally
+// that replaced it: its read of the store may predate a change committed
+// meanwhile. Only for idempotent changes (votes, ideas), and only within a
+// round: a reset deleted what was committed before it.
+func (e *Engine) updateLatest(lt *liveTally, activityID int64, f func(*liveTally)) {
+	if lt.update(func() { f(lt) }) {
+		return
+	}
+	if cur := e.tallies.get(activityID); cur != nil && cur != lt && cur.round() == lt.round() {
+		cur.update(func() { f(cur) })
+	}
+}
+
+func (lt *liveTally) round() int {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	return lt.act.Round
 }
 
 // setVote makes v its voter's current vote, unless the vote held is newer.
@@ -350,14 +373,27 @@ func (e *Engine) flush(lt *liveTally) {
 	}
 }
 
-// publishTally sends a tally to the audiences that may see it.
+// publishTally sends a tally to this node's sockets of the audiences that
+// may see it: every node holds the whole tally and sends its own.
 func (e *Engine) publishTally(a *agora.Activity, t agora.Tally) {
 	key := "tally:" + strconv.FormatInt(a.ID, 10)
 	for _, aud := range audiences {
-		if aud == Facilitators || a.ResultsVisible() {
+		switch {
+		case aud == Facilitators || a.ResultsVisible():
 			e.n.PublishTally(Topic(a.WorkshopID, aud), key, EventTally, t)
+		default:
+			answers := AnswersEvent{ActivityID: a.ID, Round: t.Round, Answers: answerCount(t)}
+			e.n.PublishTally(Topic(a.WorkshopID, aud), key, EventAnswers, answers)
 		}
 	}
+}
+
+// answerCount is how many answered: voters, or ideas on an ideas wall.
+func answerCount(t agora.Tally) int {
+	if t.Kind == agora.KindIdeas {
+		return len(t.Ideas)
+	}
+	return t.Voters
 }
 
 // current returns the tally of a as it stands, loading it when needed.
@@ -373,8 +409,10 @@ func (e *Engine) current(ctx context.Context, a *agora.Activity) (*agora.Tally, 
 }
 
 // activityChanged gives the cached tally the activity's new version after a
-// command on it, and publishes the tally to the audiences it now reaches.
+// command on it, here and on the peers: visibility decides who gets the
+// tally, and the options how it counts.
 func (e *Engine) activityChanged(a *agora.Activity) {
+	defer e.tell(a.WorkshopID, peerMessage{Activity: a})
 	lt := e.tallies.get(a.ID)
 	if lt == nil {
 		return
@@ -419,7 +457,7 @@ func (e *Engine) ApplyRemoteVote(v *agora.Vote) {
 }
 
 func (e *Engine) applyVote(lt *liveTally, v *agora.Vote) {
-	lt.update(func() {
+	e.updateLatest(lt, v.ActivityID, func(lt *liveTally) {
 		if lt.setVote(v) {
 			e.changed(lt)
 		}
@@ -464,7 +502,7 @@ func (e *Engine) ApplyRemoteIdea(p *agora.Proposal) {
 
 func (e *Engine) applyIdea(lt *liveTally, p *agora.Proposal) {
 	c := *p
-	lt.update(func() {
+	e.updateLatest(lt, *p.ActivityID, func(lt *liveTally) {
 		lt.setIdea(&c)
 		e.changed(lt)
 	})

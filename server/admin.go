@@ -14,6 +14,8 @@ func (s *Server) registerAdminRoutes() {
 	g.Get("/", s.handleAdmin)
 	g.Post("/consultations", s.handleCreateConsultation)
 	g.Post("/users/:id/role", s.handleChangeRole)
+	g.Get("/consultations/:id", s.handleConsultationEditPage)
+	g.Post("/consultations/:id", s.handleConsultationEdit)
 }
 
 type adminData struct {
@@ -22,6 +24,14 @@ type adminData struct {
 	Users         []*agora.User
 	Statuses      []agora.ConsultationStatus
 	Roles         []agora.Role
+	RoleFilter    agora.Role // "" lists every account
+	Flagged       []flaggedConsultation
+}
+
+// flaggedConsultation is a line of the flagged content section.
+type flaggedConsultation struct {
+	Consultation *agora.Consultation
+	Open         int
 }
 
 // adminNotices are the confirmations ?done= may ask for.
@@ -49,7 +59,18 @@ func (s *Server) renderAdmin(c *fiber.Ctx, status int, f form) error {
 	if err != nil {
 		return err
 	}
-	us, err := s.store.ListUsers(ctx, agora.UserFilter{Limit: 500})
+	uf := agora.UserFilter{Limit: 500}
+	role := agora.Role(c.Query("role"))
+	if role.Valid() {
+		uf.Roles = []agora.Role{role}
+	} else {
+		role = ""
+	}
+	us, err := s.store.ListUsers(ctx, uf)
+	if err != nil {
+		return err
+	}
+	flagged, err := s.flaggedConsultations(c, cs)
 	if err != nil {
 		return err
 	}
@@ -58,11 +79,37 @@ func (s *Server) renderAdmin(c *fiber.Ctx, status int, f form) error {
 		Users:         us,
 		Statuses:      []agora.ConsultationStatus{agora.ConsultationDraft, agora.ConsultationOpen, agora.ConsultationClosed},
 		Roles:         []agora.Role{agora.RoleCitizen, agora.RoleFacilitator, agora.RoleModerator, agora.RoleAdmin},
+		RoleFilter:    role,
+		Flagged:       flagged,
 	}
 	if key, ok := adminNotices[c.Query("done")]; ok {
 		d.Notice = s.web.T(s.lang(c), key)
 	}
 	return s.render(c, status, "admin", f, d)
+}
+
+// flaggedConsultations counts the open flags of each consultation that
+// has any, in the order of cs (newest first); one not in cs is read.
+func (s *Server) flaggedConsultations(c *fiber.Ctx, cs []*agora.Consultation) ([]flaggedConsultation, error) {
+	counts, err := s.store.CountOpenFlags(c.UserContext())
+	if err != nil || len(counts) == 0 {
+		return nil, err
+	}
+	var out []flaggedConsultation
+	for _, cons := range cs {
+		if n := counts[cons.ID]; n > 0 {
+			out = append(out, flaggedConsultation{cons, n})
+			delete(counts, cons.ID)
+		}
+	}
+	for id, n := range counts {
+		cons, err := s.store.ConsultationByID(c.UserContext(), id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, flaggedConsultation{cons, n})
+	}
+	return out, nil
 }
 
 // handleCreateConsultation creates a consultation and records who did.
@@ -124,6 +171,9 @@ func (s *Server) handleChangeRole(c *fiber.Ctx) error {
 		}
 		if target.Role == role {
 			return nil
+		}
+		if target.DeletedAt != nil {
+			return agora.Errorf(agora.EINVALID, "error.user_deleted")
 		}
 		if target.Role == agora.RoleAdmin {
 			n, err := tx.CountUsers(ctx, agora.RoleAdmin)

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"strconv"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/agora-civic/agora"
@@ -54,6 +56,9 @@ func (s *Server) requireRole(allowed func(agora.Role) bool) fiber.Handler {
 		if !allowed(u.Role) {
 			return agora.Errorf(agora.EFORBIDDEN, "error.forbidden")
 		}
+		if err := s.limitStaff(c, u); err != nil {
+			return err
+		}
 		return c.Next()
 	}
 }
@@ -65,4 +70,16 @@ func isAdmin(r agora.Role) bool { return r == agora.RoleAdmin }
 func (s *Server) mustUser(c *fiber.Ctx) *agora.User {
 	v, _ := c.Locals("user").(userLocal)
 	return v.u
+}
+
+// limitStaff counts a signed-in account's state-changing requests per
+// minute, across nodes: a stuck script or a stolen session cannot hammer
+// the store, and no facilitator ever comes near the limit.
+func (s *Server) limitStaff(c *fiber.Ctx, u *agora.User) error {
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		return nil
+	}
+	return s.limitPerMinute(c.UserContext(), map[string]int{
+		"staff:u:" + strconv.FormatInt(u.ID, 10): MaxStaffCommandsPerMinute})
 }

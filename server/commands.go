@@ -4,6 +4,8 @@ import (
 	"context"
 	"strconv"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -27,6 +29,15 @@ const (
 	deviceCookieTTL = 30 * 24 * time.Hour
 	// idempotencyWindow is how long a vote's key is remembered.
 	idempotencyWindow = 10 * time.Minute
+	// MaxSupportsPerMinute is how many supports and withdrawals one
+	// participant may send per minute.
+	MaxSupportsPerMinute = 60
+	// MaxJoinsPerDevicePerMinute is how many times one device (its
+	// cookie) may join a workshop per minute: a nickname change is a join.
+	MaxJoinsPerDevicePerMinute = 30
+	// MaxStaffCommandsPerMinute is how many state-changing requests one
+	// signed-in account may send per minute: far above any facilitator.
+	MaxStaffCommandsPerMinute = 300
 )
 
 // voteRequest is a vote from a form or a JSON body; only the field of the
@@ -47,6 +58,9 @@ func (s *Server) joinWorkshop(c *fiber.Ctx, code, nickname string) (*agora.Works
 		return nil, nil, agora.Errorf(agora.ENOTFOUND, "error.workshop_not_found")
 	}
 	token := c.Cookies(participantCookie(norm))
+	if err := s.limitJoins(c, token); err != nil {
+		return nil, nil, err
+	}
 	if !validSecret(token) {
 		token = agora.NewSecret()
 	}
@@ -56,6 +70,39 @@ func (s *Server) joinWorkshop(c *fiber.Ctx, code, nickname string) (*agora.Works
 	}
 	s.setCookie(c, participantCookie(w.JoinCode), token, deviceCookieTTL)
 	return w, p, nil
+}
+
+// limitJoins counts a join against its device (when it has a cookie
+// already) and its client address, within the minute. The address limit,
+// a quarter of the flood guard's burst (5,000 by default), is shared by
+// every node: a whole venue shares one address, so it only stops a script
+// creating participants by the thousand.
+func (s *Server) limitJoins(c *fiber.Ctx, token string) error {
+	limits := map[string]int{}
+	if s.flood != nil {
+		limits["join:ip:"+s.clientIP(c)] = max(s.cfg.FloodBurst/4, 1)
+	}
+	if validSecret(token) {
+		limits["join:d:"+agora.HashToken(token)[:32]] = MaxJoinsPerDevicePerMinute
+	}
+	return s.limitPerMinute(c.UserContext(), limits)
+}
+
+// limitPerMinute counts one request under each key in the store's shared
+// counters, and returns ETOOMANY with the wait until the minute ends once
+// a key passes its limit.
+func (s *Server) limitPerMinute(ctx context.Context, limits map[string]int) error {
+	now := s.now()
+	for key, limit := range limits {
+		n, err := s.store.Hit(ctx, key, time.Minute, now)
+		if err != nil {
+			return err
+		}
+		if n > limit {
+			return tooMany("error.too_many", windowLeft(now, time.Minute))
+		}
+	}
+	return nil
 }
 
 // castVote records p's vote in an activity, after the rate limit.
@@ -94,12 +141,19 @@ func (s *Server) limitVotes(ctx context.Context, p *agora.Participant, key strin
 // submitIdea records p's idea; a retry with the same client key returns
 // the first one.
 func (s *Server) submitIdea(ctx context.Context, p *agora.Participant, activityID int64, body, clientKey string) (*agora.Proposal, error) {
+	if !printableKey(clientKey) { // the key is stored: no NUL nor invalid UTF-8
+		return nil, agora.Errorf(agora.EINVALID, "error.client_key_invalid", maxIdempotencyKeyLen)
+	}
 	return s.engine.SubmitIdea(ctx, p, activityID, body, clientKey)
 }
 
 // setSupport adds or withdraws p's support of an idea; doing it twice
 // does nothing.
 func (s *Server) setSupport(ctx context.Context, p *agora.Participant, ideaID int64, add bool) error {
+	key := "supports:p:" + strconv.FormatInt(p.ID, 10)
+	if err := s.limitPerMinute(ctx, map[string]int{key: MaxSupportsPerMinute}); err != nil {
+		return err
+	}
 	if add {
 		return s.engine.Support(ctx, p, ideaID)
 	}
@@ -127,4 +181,18 @@ func (s *Server) workshopByCode(ctx context.Context, code string) (*agora.Worksh
 		return nil, agora.WrapError(agora.ENOTFOUND, "error.workshop_not_found", err)
 	}
 	return w, err
+}
+
+// printableKey reports whether a client's key is valid UTF-8 without
+// control characters.
+func printableKey(k string) bool {
+	if !utf8.ValidString(k) {
+		return false
+	}
+	for _, r := range k {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }

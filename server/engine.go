@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/agora-civic/agora"
 	"github.com/agora-civic/agora/hub"
@@ -9,28 +10,54 @@ import (
 )
 
 // NewEngine makes the workshop engine on st, publishing through h (or
-// nowhere when h is nil, for tests of pages alone).
+// nowhere when h is nil, for tests of pages alone). Through h the engine
+// also talks to the engines of the other nodes, and reloads its tallies
+// when h's broker comes back after an outage.
 func NewEngine(st agora.Store, h *hub.Hub, opts live.Options) *live.Engine {
-	var n live.Notifier = discardNotifier{}
-	if h != nil {
-		n = hubNotifier{h}
+	if h == nil {
+		return live.New(st, discardNotifier{}, opts)
 	}
-	return live.New(st, n, opts)
+	e := live.New(st, hubNotifier{h}, opts)
+	h.OnReconnect(e.ReloadAll)
+	return e
 }
 
-// hubNotifier lets the engine publish through the hub; tallies and
-// presence go through its coalescing.
+// hubNotifier lets the engine publish through the hub: events to every
+// node, tallies and presence, which each node computes, coalesced to this
+// node's sockets only. It carries the engines' messages on an internal
+// channel per workshop.
 type hubNotifier struct{ h *hub.Hub }
 
-var _ live.Notifier = hubNotifier{}
+var (
+	_ live.Notifier = hubNotifier{}
+	_ live.Peers    = hubNotifier{}
+)
 
 func (n hubNotifier) Publish(ctx context.Context, topic, typ string, data any) error {
 	return n.h.Publish(ctx, topic, typ, data)
 }
 
 func (n hubNotifier) PublishTally(topic, key, typ string, data any) {
-	n.h.PublishCoalesced(topic, key, typ, data)
+	n.h.PublishLocalCoalesced(topic, key, typ, data)
 }
+
+// Broadcast fails at once while the broker is known to be down, rather
+// than hold a vote's answer for a timeout: the engine then asks its peers
+// to reload once messages go through again.
+func (n hubNotifier) Broadcast(ctx context.Context, workshopID int64, msg []byte) error {
+	if err := n.h.Ready(); err != nil {
+		return err
+	}
+	return n.h.PublishInternal(ctx, peersChannel(workshopID), msg)
+}
+
+func (n hubNotifier) Follow(workshopID int64, fn func([]byte)) func() {
+	return n.h.SubscribeInternal(peersChannel(workshopID), fn)
+}
+
+// peersChannel names the engines' channel of a workshop: "e:{workshopID}",
+// apart from the sockets' topics.
+func peersChannel(workshopID int64) string { return "e:" + strconv.FormatInt(workshopID, 10) }
 
 // discardNotifier publishes nothing: without a hub there is no live page.
 type discardNotifier struct{}

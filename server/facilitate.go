@@ -22,6 +22,7 @@ func (s *Server) registerFacilitateRoutes() {
 	g.Post("/:code/activities/:id", s.handleUpdateActivity)
 	g.Post("/:code/activities/:id/move", s.handleMoveActivity)
 	g.Post("/:code/activities/:id/delete", s.handleDeleteActivity)
+	g.Post("/:code/activities/:id/online", s.handleReopenOnline) // online.go
 	g.Post("/:code/activities/:id/:command", s.handleActivityCommand)
 	g.Post("/:code/ideas/:id/:action", s.handleModerate)
 	g.Post("/:code/:command", s.handleWorkshopCommand)

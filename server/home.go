@@ -8,7 +8,6 @@ import (
 
 func (s *Server) registerHomeRoutes() {
 	s.app.Get("/", s.handleHome)
-	s.app.Get("/c/:slug", s.handleConsultation)
 }
 
 type homeData struct {
@@ -28,23 +27,4 @@ func (s *Server) handleHome(c *fiber.Ctx) error {
 		return err
 	}
 	return s.render(c, fiber.StatusOK, "home", form{}, homeData{Open: open, Past: past})
-}
-
-// handleConsultation shows one consultation. A draft does not exist for
-// anyone but staff.
-func (s *Server) handleConsultation(c *fiber.Ctx) error {
-	cons, err := s.store.ConsultationBySlug(c.UserContext(), c.Params("slug"))
-	if err != nil {
-		return err
-	}
-	if cons.Status == agora.ConsultationDraft {
-		u, err := s.currentUser(c)
-		if err != nil {
-			return err
-		}
-		if u == nil || u.Role == agora.RoleCitizen {
-			return agora.Errorf(agora.ENOTFOUND, "error.not_found")
-		}
-	}
-	return s.render(c, fiber.StatusOK, "consultation", form{}, cons)
 }

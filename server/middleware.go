@@ -13,7 +13,8 @@ import (
 )
 
 // middleware installs what runs before every route: panic recovery,
-// security headers and the CSRF check of state-changing requests.
+// security headers, the per-address flood guard and the CSRF check of
+// state-changing requests.
 func (s *Server) middleware() {
 	s.app.Use(recover.New(recover.Config{
 		EnableStackTrace: true,
@@ -31,6 +32,7 @@ func (s *Server) middleware() {
 		HSTSExcludeSubdomains: true,
 		PermissionPolicy:      "camera=(), microphone=(), geolocation=(), payment=()",
 	}))
+	s.app.Use(s.guardFlood)
 	s.app.Use(s.checkCSRF)
 }
 

@@ -16,6 +16,7 @@ type page struct {
 	CSRF          string
 	Languages     []langLink
 	CanAdmin      bool
+	CanModerate   bool
 	CanFacilitate bool
 	Form          form
 	Data          any
@@ -73,6 +74,7 @@ func (s *Server) newPage(c *fiber.Ctx, f form, data any) (*page, error) {
 	}
 	if u != nil {
 		p.CanAdmin = u.Role == agora.RoleAdmin
+		p.CanModerate = u.Role.CanModerate()
 		p.CanFacilitate = u.Role.CanFacilitate()
 	}
 	return p, nil

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -48,6 +49,22 @@ type Config struct {
 	// AllowedOrigins are origins (scheme://host) the WebSocket accepts
 	// besides PublicURL's, e.g. a second domain (none).
 	AllowedOrigins []string
+	// FloodRate and FloodBurst are the per-address flood guard: requests
+	// per second sustained and at once, per node (defaults 50 and 20,000;
+	// see flood.go for why so generous). Joins per address per minute are
+	// limited to FloodBurst/4. A negative FloodRate turns both off (load
+	// tests from one machine).
+	FloodRate  float64
+	FloodBurst int
+	// SMTPAddr is the mail relay (host:port) that sends password reset
+	// links; empty writes the links to the log for the admin instead.
+	SMTPAddr string
+	// SMTPUser and SMTPPassword authenticate to the relay (PLAIN, over TLS
+	// or to localhost only); no user: no authentication.
+	SMTPUser     string
+	SMTPPassword string
+	// SMTPFrom is the sender address (default noreply@ the public host).
+	SMTPFrom string
 }
 
 // Defaults of Config.
@@ -79,6 +96,12 @@ func (c Config) withDefaults() Config {
 	if c.SigninPerIP <= 0 {
 		c.SigninPerIP = DefaultSigninPerIP
 	}
+	if c.FloodRate == 0 {
+		c.FloodRate = DefaultFloodRate
+	}
+	if c.FloodBurst <= 0 {
+		c.FloodBurst = DefaultFloodBurst
+	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	return c
 }
@@ -104,11 +127,14 @@ type Server struct {
 	now    func() time.Time
 	app    *fiber.App
 
-	web     *web.Web      // templates, static files, translations
-	secure  bool          // PublicURL is https: cookies are Secure
-	csp     string        // the Content-Security-Policy header
-	proxies *trustedNets  // peers whose X-Forwarded-For is believed
-	csrf    csrfKeyHolder // the instance-wide key signing CSRF tokens
+	web     *web.Web       // templates, static files, translations
+	secure  bool           // PublicURL is https: cookies are Secure
+	csp     string         // the Content-Security-Policy header
+	proxies *trustedNets   // peers whose X-Forwarded-For is believed
+	csrf    csrfKeyHolder  // the instance-wide key signing CSRF tokens
+	flood   *floodGuard    // per-address token buckets of this node
+	mail    mailer         // sends password reset links
+	bg      sync.WaitGroup // mails being sent after their request answered
 
 	wsOrigins []string // origins the WebSocket accepts, from PublicURL and AllowedOrigins
 }
@@ -135,6 +161,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.secure = strings.HasPrefix(cfg.PublicURL, "https://")
 	s.csp = contentSecurityPolicy(cfg.PublicURL)
+	if cfg.FloodRate > 0 {
+		s.flood = newFloodGuard(cfg.FloodRate, cfg.FloodBurst)
+	}
+	s.mail = newMailer(cfg, deps.Logger, deps.Now)
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage: true,
 		BodyLimit:             cfg.BodyLimit,
@@ -162,8 +192,12 @@ func (s *Server) routes() {
 	s.registerStaticRoutes()
 	s.registerLangRoutes()
 	s.registerAccountRoutes()
+	s.registerPasswordResetRoutes()
+	s.registerMeRoutes()
 	s.registerSetupRoutes()
 	s.registerHomeRoutes()
+	s.registerConsultationRoutes()
+	s.registerProposalRoutes()
 	s.registerAdminRoutes()
 	s.registerFacilitateRoutes()
 	s.registerScreenRoutes()
@@ -171,5 +205,8 @@ func (s *Server) routes() {
 	s.registerParticipantRoutes()
 	s.registerAPIRoutes()
 	s.registerWorkshopAPIRoutes()
+	s.registerDebateRoutes()
+	s.registerOnlineRoutes()
+	s.registerModerateRoutes()
 	s.registerWSRoutes()
 }

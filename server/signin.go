@@ -50,7 +50,7 @@ func (s *Server) handleSignin(c *fiber.Ctx) error {
 	if err := s.startSession(c, u); err != nil {
 		return err
 	}
-	return c.Redirect(next, fiber.StatusSeeOther)
+	return s.redirectSignedIn(c, next)
 }
 
 func (s *Server) handleSignupPage(c *fiber.Ctx) error {
@@ -77,7 +77,7 @@ func (s *Server) handleSignup(c *fiber.Ctx) error {
 	if err := s.startSession(c, u); err != nil {
 		return err
 	}
-	return c.Redirect(next, fiber.StatusSeeOther)
+	return s.redirectSignedIn(c, next)
 }
 
 // handleSignout deletes the session, here and in the store.
@@ -94,4 +94,20 @@ func nextParam(c *fiber.Ctx) string {
 		return n
 	}
 	return ""
+}
+
+// redirectSignedIn goes to next after a sign-in or sign-up; when there is
+// no particular next and this browser took part in workshops not yet
+// linked to an account, to /me, which offers to link them.
+func (s *Server) redirectSignedIn(c *fiber.Ctx, next string) error {
+	if next == "/" && len(deviceJoinCodes(c)) > 0 {
+		ps, err := s.deviceParticipations(c, func(p *agora.Participant) bool { return p.UserID == nil })
+		if err != nil {
+			return err
+		}
+		if len(ps) > 0 {
+			next = "/me"
+		}
+	}
+	return c.Redirect(next, fiber.StatusSeeOther)
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
@@ -38,7 +39,7 @@ func (s *Server) handleWS(c *fiber.Ctx) error {
 	if !s.wsOriginAllowed(c.Get(fiber.HeaderOrigin)) {
 		return agora.Errorf(agora.EFORBIDDEN, "error.forbidden")
 	}
-	sub, err := s.wsSubscription(c)
+	sub, ws, err := s.wsSubscription(c)
 	if err != nil {
 		return err
 	}
@@ -47,50 +48,66 @@ func (s *Server) handleWS(c *fiber.Ctx) error {
 		// adaptor's request is fasthttp's pooled RequestCtx.
 		if err := s.hub.Serve(&upgradeWriter{ResponseWriter: w}, r, sub); err != nil {
 			s.log.Debug("websocket not opened", "topic", sub.Topic, "err", err)
+			return
+		}
+		if ws != nil {
+			s.watchWorkshop(ws)
 		}
 	}
 	fasthttpadaptor.NewFastHTTPHandlerFunc(upgrade)(c.Context())
 	return nil
 }
 
-// wsSubscription decides the topic from who the client is.
-func (s *Server) wsSubscription(c *fiber.Ctx) (hub.Subscription, error) {
-	var sub hub.Subscription
+// wsSubscription decides the topic from who the client is; w is the
+// workshop of a workshop topic.
+func (s *Server) wsSubscription(c *fiber.Ctx) (sub hub.Subscription, w *agora.Workshop, err error) {
 	if v := c.Query("since"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
-			return sub, agora.Errorf(agora.EINVALID, "error.http", fiber.StatusBadRequest)
+			return sub, nil, agora.Errorf(agora.EINVALID, "error.http", fiber.StatusBadRequest)
 		}
 		sub.Resume, sub.Since = true, n
 	}
 	if slug := c.Query("c"); slug != "" {
 		cons, err := s.store.ConsultationBySlug(c.UserContext(), slug)
 		if err != nil || cons.Status == agora.ConsultationDraft {
-			return sub, agora.Errorf(agora.ENOTFOUND, "error.not_found")
+			return sub, nil, agora.Errorf(agora.ENOTFOUND, "error.not_found")
 		}
 		sub.Topic = hub.ConsultationTopic(cons.ID)
-		return sub, nil
+		return sub, nil, nil
 	}
 	code := agora.NormalizeJoinCode(c.Query("w"))
 	if code == "" {
-		return sub, agora.Errorf(agora.ENOTFOUND, "error.workshop_not_found")
+		return sub, nil, agora.Errorf(agora.ENOTFOUND, "error.workshop_not_found")
 	}
-	w, err := s.store.WorkshopByCode(c.UserContext(), code)
+	w, err = s.store.WorkshopByCode(c.UserContext(), code)
 	if agora.IsCode(err, agora.ENOTFOUND) {
-		return sub, agora.Errorf(agora.ENOTFOUND, "error.workshop_not_found")
+		return sub, nil, agora.Errorf(agora.ENOTFOUND, "error.workshop_not_found")
 	} else if err != nil {
-		return sub, err
+		return sub, nil, err
 	}
 	aud, ok := wsAudiences[c.Query("aud")]
 	if !ok {
-		return sub, agora.Errorf(agora.EINVALID, "error.http", fiber.StatusBadRequest)
+		return sub, nil, agora.Errorf(agora.EINVALID, "error.http", fiber.StatusBadRequest)
 	}
 	member, err := s.wsEntitled(c, w, aud)
 	if err != nil {
-		return sub, err
+		return sub, nil, err
 	}
 	sub.Topic, sub.Member = hub.WorkshopTopic(w.ID, aud), member
-	return sub, nil
+	return sub, w, nil
+}
+
+// watchWorkshop tells the engine that a socket of w connected here, once
+// it is attached: the engine then follows w's other nodes and republishes
+// the live values (tally, presence), which are not in the topic's history
+// that a resuming socket was given instead of a snapshot.
+func (s *Server) watchWorkshop(w *agora.Workshop) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.engine.Watch(ctx, w); err != nil {
+		s.log.Warn("live values for a new socket", "workshop", w.ID, "err", err)
+	}
 }
 
 // wsEntitled checks that the client may see audience a of workshop w, and

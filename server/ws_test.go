@@ -355,7 +355,8 @@ func TestWS_EventsMirroredInJS(t *testing.T) {
 	src, err := os.ReadFile("../web/static/js/live.js")
 	must(t, err)
 	for _, name := range []string{live.EventState, live.EventTally, live.EventIdea, live.EventIdeaRemoved,
-		live.EventIdeaModerated, live.EventHighlight, live.EventPresence,
+		live.EventIdeaModerated, live.EventHighlight, live.EventPresence, live.EventAnswers,
+		EventComment, EventCommentVotes, EventHidden, EventRestored,
 		hub.TypeSnapshot, hub.TypePong, hub.TypePing, hub.TypeResume} {
 		if !regexp.MustCompile(`\b\w+: '` + regexp.QuoteMeta(name) + `'`).Match(src) {
 			t.Errorf("live.js does not mirror %q", name)

@@ -53,9 +53,9 @@ func (s *DB) UpdateComment(ctx context.Context, c *agora.Comment) error {
 		s.d.nullTime(c.DeletedAt), c.ID)
 }
 
-// ListComments returns the comments of a proposal, an activity or an
-// author. Deleted comments are listed too, so that a thread can show a
-// placeholder where a reply's parent was. EINVALID when no target is set.
+// ListComments returns the comments of a proposal, an activity, an
+// author or a consultation. Deleted comments are listed too, so that a
+// thread can show a placeholder where a reply's parent was. EINVALID when no target is set.
 func (s *DB) ListComments(ctx context.Context, f agora.CommentFilter) ([]*agora.Comment, error) {
 	var a args
 	var conds []string
@@ -67,6 +67,9 @@ func (s *DB) ListComments(ctx context.Context, f agora.CommentFilter) ([]*agora.
 	}
 	if f.AuthorID != nil {
 		conds = append(conds, "c.author_id = "+a.add(*f.AuthorID))
+	}
+	if f.ConsultationID != nil {
+		conds = append(conds, "c.consultation_id = "+a.add(*f.ConsultationID))
 	}
 	if len(conds) == 0 {
 		return nil, invalid("error.comment_filter")

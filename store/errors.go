@@ -33,6 +33,7 @@ func dbError(op string, err error) error {
 		agora.ENOTFOUND:    "error.not_found",
 		agora.ECONFLICT:    "error.conflict",
 		agora.EUNAVAILABLE: "error.unavailable",
+		agora.EINVALID:     "error.text_invalid",
 	}[code]
 	if key == "" {
 		return agora.WrapError(agora.EINTERNAL, op, err)
@@ -70,6 +71,8 @@ func classifyPostgres(code string) string {
 	switch {
 	case code == "23505": // unique_violation
 		return agora.ECONFLICT
+	case code == "22021", code == "22P05": // NUL or invalid UTF-8 in text: the input, not us
+		return agora.EINVALID
 	case strings.HasPrefix(code, "08"), // connection exceptions
 		strings.HasPrefix(code, "57P"), // admin/crash shutdown, cannot connect now
 		code == "53300":                // too many connections

@@ -118,6 +118,10 @@ func (s *DB) proposalConds(a *args, f agora.ProposalFilter) []string {
 	if f.Category != "" {
 		conds = append(conds, "p.category = "+a.add(f.Category))
 	}
+	if f.AuthorID != nil {
+		ph := a.add(*f.AuthorID)
+		conds = append(conds, "(p.author_id = "+ph+" OR p.participant_id IN "+linkedParticipants(ph)+")")
+	}
 	// Every word must appear in the title or the body.
 	for _, w := range strings.Fields(f.Query) {
 		ph := a.add("%" + escapeLike(w) + "%")

@@ -7,16 +7,19 @@ import (
 	"io/fs"
 	"strings"
 	"time"
+	_ "time/tzdata" // Europe/Paris on hosts without a zone database
 )
 
 // layouts are parsed with every page: the base layout and shared partials.
-var layouts = []string{"base.html", "partials.html"}
+var layouts = []string{"base.html", "partials.html", "proposals.html", "comments.html"}
 
 // Pages lists every page template, by name (the file is templates/{name}.html).
 // Each defines "title" and "content", which the base layout places.
 var Pages = []string{
 	"home",
 	"consultation",
+	"proposal",
+	"proposal_new",
 	"signin",
 	"signup",
 	"setup",
@@ -28,6 +31,13 @@ var Pages = []string{
 	"error",
 	"join",
 	"participant",
+	"activity",
+	"moderate",
+	"password_forgot",
+	"password_reset",
+	"me",
+	"account_deleted",
+	"admin_consultation",
 }
 
 // pageTemplate is one page parsed with the layouts, for one language.
@@ -80,6 +90,8 @@ func funcMap(lang string, cat *Catalog, st *staticSet) template.FuncMap {
 		"isodate":    isoDate,
 		"paragraphs": paragraphs,
 		"dict":       dict,
+		"localtime":  func(v any) string { return localFormat(v, "2006-01-02 15:04") },
+		"localinput": func(v any) string { return localFormat(v, "2006-01-02T15:04") },
 	}
 }
 
@@ -131,6 +143,25 @@ func asTime(v any) (time.Time, bool) {
 		return *t, true
 	}
 	return time.Time{}, false
+}
+
+// localZone is where people read and type dates and times: the instance
+// serves French public bodies.
+var localZone = func() *time.Location {
+	if z, err := time.LoadLocation("Europe/Paris"); err == nil {
+		return z
+	}
+	return time.UTC
+}()
+
+// localFormat writes an instant in localZone with layout (a datetime-local
+// field's value, or a date and time to read); nil gives "".
+func localFormat(v any, layout string) string {
+	t, ok := asTime(v)
+	if !ok {
+		return ""
+	}
+	return t.In(localZone).Format(layout)
 }
 
 // paragraphs splits plain text on blank lines, for <p> elements. The text

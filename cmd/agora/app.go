@@ -121,6 +121,12 @@ func (m *Main) serverConfig() server.Config {
 		TrustedProxies: proxies,
 		Dev:            m.Config.Dev,
 		SessionTTL:     m.Config.SessionTTL,
+		SMTPAddr:       m.Config.SMTPAddr,
+		SMTPUser:       m.Config.SMTPUser,
+		SMTPPassword:   m.Config.SMTPPassword,
+		SMTPFrom:       m.Config.SMTPFrom,
+		FloodRate:      float64(m.Config.FloodRate),
+		FloodBurst:     m.Config.FloodBurst,
 	}
 }
 
@@ -136,7 +142,7 @@ func (m *Main) ensureAdmin(ctx context.Context) error {
 		if err != nil && !agora.IsCode(err, agora.ECONFLICT) {
 			return fmt.Errorf("create admin: %w", err)
 		}
-		m.Logger.Info("admin account ready", "email", agora.NormalizeEmail(m.Config.AdminEmail))
+		m.Logger.Info("admin account ready") // no email: logs hold no personal data
 		return nil
 	}
 	link, err := m.server.SetupLink(ctx)
@@ -156,10 +162,11 @@ func (m *Main) Close() error {
 	if m.hub != nil {
 		// Hijacked sockets are not closed by the HTTP server: the hub closes
 		// them with 1001 so that clients reconnect at once.
-		errs = append(errs, m.hub.Close(ctx))
+		errs = append(errs, wrapErr("close sockets", m.hub.Close(ctx)))
 	}
 	if m.server != nil && m.ln != nil {
-		errs = append(errs, m.server.Shutdown(ctx))
+		errs = append(errs, wrapErr("drain requests", m.server.Shutdown(ctx)))
+		errs = append(errs, wrapErr("send mails", m.server.WaitMail(ctx))) // reset links being sent
 		// Shutdown misses a listener that Serve had not registered yet
 		// (a Close right after Run); closing it ourselves ends Serve.
 		m.ln.Close()
@@ -189,4 +196,12 @@ func (m *Main) newHub(ctx context.Context) (*hub.Hub, error) {
 		cfg.Broker = b
 	}
 	return hub.New(cfg)
+}
+
+// wrapErr prefixes a non-nil error with the step that failed.
+func wrapErr(step string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", step, err)
 }

@@ -5,9 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -29,6 +32,12 @@ type Config struct {
 	LogLevel        string        // debug, info, warn, error
 	LogFormat       string        // text or json
 	Dev             bool          // read templates and static files from disk
+	SMTPAddr        string        // mail relay host:port for password reset links; "" logs them
+	SMTPUser        string        // relay user; "" sends without authentication
+	SMTPPassword    string        // relay password (also AGORA_SMTP_PASSWORD_FILE)
+	SMTPFrom        string        // sender address; "" is noreply@ the public host
+	FloodRate       int           // per-address flood guard: requests per second; negative: off
+	FloodBurst      int           // per-address flood guard: requests at once
 }
 
 // setting ties one Config field to its flag and environment variable.
@@ -57,6 +66,12 @@ func (c *Config) settings() []setting {
 		strSetting(&c.LogLevel, "log-level", "info", "debug, info, warn or error", "AGORA_LOG_LEVEL"),
 		strSetting(&c.LogFormat, "log-format", "text", "text or json", "AGORA_LOG_FORMAT"),
 		boolSetting(&c.Dev, "dev", false, "read templates and static files from disk (development)", "AGORA_DEV"),
+		strSetting(&c.SMTPAddr, "smtp-addr", "", "SMTP relay host:port that sends password reset links (default none: links go to the log)", "AGORA_SMTP_ADDR"),
+		strSetting(&c.SMTPUser, "smtp-user", "", "SMTP user (default none: no authentication)", "AGORA_SMTP_USER"),
+		secretSetting(strSetting(&c.SMTPPassword, "smtp-password", "", "SMTP password", "AGORA_SMTP_PASSWORD")),
+		strSetting(&c.SMTPFrom, "smtp-from", "", "sender address of the mails (default noreply@ the public host)", "AGORA_SMTP_FROM"),
+		intSetting(&c.FloodRate, "flood-rate", 50, "flood guard: sustained requests per second per client address (negative: off)", "AGORA_FLOOD_RATE"),
+		intSetting(&c.FloodBurst, "flood-burst", 20000, "flood guard: requests at once per client address; joins per address per minute are a quarter of it", "AGORA_FLOOD_BURST"),
 	}
 }
 
@@ -75,6 +90,19 @@ func durSetting(p *time.Duration, name string, def time.Duration, usage string, 
 				return fmt.Errorf("%s: %w", env[0], err)
 			}
 			*p = d
+			return nil
+		}}
+}
+
+func intSetting(p *int, name string, def int, usage string, env ...string) setting {
+	return setting{flag: name, env: env, usage: usage,
+		bind: func(fs *flag.FlagSet) { fs.IntVar(p, name, def, usage) },
+		fromEnv: func(v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%s: not a number: %q", env[0], v)
+			}
+			*p = n
 			return nil
 		}}
 }
@@ -189,6 +217,9 @@ func (c *Config) finish() error {
 	if c.TallyInterval <= 0 {
 		return errors.New("tally interval must be positive")
 	}
+	if err := c.checkSMTP(); err != nil {
+		return err
+	}
 	switch c.LogFormat {
 	case "text", "json":
 	default:
@@ -208,4 +239,24 @@ func portOf(addr string) string {
 		return addr[i:]
 	}
 	return ""
+}
+
+// checkSMTP refuses mail settings that cannot work: a relay without a
+// port, credentials or a sender without a relay, a malformed sender.
+func (c *Config) checkSMTP() error {
+	if c.SMTPAddr == "" {
+		if c.SMTPUser != "" || c.SMTPPassword != "" || c.SMTPFrom != "" {
+			return errors.New("AGORA_SMTP_USER, AGORA_SMTP_PASSWORD or AGORA_SMTP_FROM is set without AGORA_SMTP_ADDR")
+		}
+		return nil
+	}
+	if host, port, err := net.SplitHostPort(c.SMTPAddr); err != nil || host == "" || port == "" {
+		return fmt.Errorf("SMTP address %q: want host:port, e.g. smtp.example.fr:587", c.SMTPAddr)
+	}
+	if c.SMTPFrom != "" {
+		if a, err := mail.ParseAddress(c.SMTPFrom); err != nil || a.Address != c.SMTPFrom {
+			return fmt.Errorf("SMTP sender %q: want a plain address, e.g. agora@mairie.example.fr", c.SMTPFrom)
+		}
+	}
+	return nil
 }

@@ -25,8 +25,9 @@ type test struct {
 func Run(t *testing.T, open func(t *testing.T) agora.Store) {
 	groups := [][]test{
 		userTests, sessionTests, consultationTests, workshopTests, activityTests,
-		participantTests, voteTests, proposalTests, supportTests, commentTests,
+		participantTests, voteTests, proposalTests, supportTests, commentTests, commentMoreTests,
 		flagTests, auditTests, counterTests, settingTests, txTests,
+		proposalMoreTests, mineTests,
 	}
 	for _, g := range groups {
 		for _, tc := range g {

@@ -16,6 +16,14 @@ export const EVENTS = Object.freeze({
   ideaModerated: 'idea_moderated', // facilitators: an idea's new status
   highlight: 'highlight',          // the idea shown large on the projector
   presence: 'presence',            // how many devices joined
+  answers: 'answers',              // hidden results: only how many answered
+  proposal: 'proposal',            // online: a new proposal (server.EventProposal)
+  support: 'support',              // online: a proposal's support counts
+  answer: 'answer',                // online: an official answer
+  comment: 'comment',              // online: a comment added, edited, deleted or restored (server.EventComment)
+  commentVotes: 'comment_votes',   // online: a comment's up and down counts
+  hidden: 'hidden',                // online: a proposal or comment hidden by a moderator
+  restored: 'restored',            // online: shown again
 });
 
 export const STATUS = Object.freeze({ connecting: 'connecting', live: 'live', offline: 'offline' });
@@ -85,6 +93,12 @@ export function connect(opts) {
       seq = msg.seq;
       resuming = false;
       if (opts.onSnapshot) opts.onSnapshot(msg.data, msg);
+      return;
+    }
+    if (msg.latest) {
+      // A value this node computed (tally, presence): it replaces ours and
+      // takes no seq, so it is neither a gap nor a reason to move seq.
+      if (seq !== null && opts.onEvent) opts.onEvent(msg.type, msg.data, msg);
       return;
     }
     if (seq === null || msg.seq <= seq) return; // already reflected

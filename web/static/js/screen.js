@@ -18,6 +18,7 @@ function init(root) {
     onEvent: (type, data) => {
       if (type === EVENTS.tally) { if (!patchTally(data)) refresh(); }
       else if (type === EVENTS.presence) showPresence(data);
+      else if (type === EVENTS.answers) showAnswers(data);
       else refresh(); // state, idea, idea_removed, highlight…
     },
   });
@@ -152,4 +153,10 @@ function showPresence(data) {
   const n = data.participants ?? data.presence;
   if (typeof n !== 'number' || n < 0) return;
   for (const el of current().querySelectorAll('[data-participant-count]')) el.textContent = n;
+}
+
+// showAnswers counts answers while the results are hidden from the room.
+function showAnswers(d) {
+  const el = document.querySelector('[data-answer-count]');
+  if (el && String(d.activity_id) === current()?.dataset.currentId) el.textContent = String(d.answers);
 }

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/agora-civic/agora"
+	"github.com/agora-civic/agora/hub"
+	"github.com/agora-civic/agora/server"
+	"github.com/agora-civic/agora/store"
+)
+
+const (
+	testAdminEmail    = "admin@agora.test"
+	testAdminPassword = "correct horse battery staple"
+)
+
+// startServer runs Agora in this process, wired as cmd/agora wires it, on
+// a fresh SQLite database and a free loopback port.
+func startServer(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	url := "sqlite:" + filepath.Join(t.TempDir(), "agora.db")
+	m, err := store.Open(ctx, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Migrate(ctx, "up", io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := store.Open(ctx, url, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := hub.New(hub.Config{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	srv, err := server.New(server.Config{PublicURL: base}, server.Deps{Store: db, Hub: h, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.CreateAccount(ctx, db, testAdminEmail, "Admin", testAdminPassword, agora.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		h.Close(ctx)
+		srv.Shutdown(ctx)
+		if err := <-served; err != nil && !errors.Is(err, net.ErrClosed) {
+			t.Errorf("serve: %v", err)
+		}
+		db.Close()
+	})
+	return base
+}
+
+// TestRun drives a small workshop end to end and checks that nothing is
+// lost and every figure is there. Speed targets are not checked here: the
+// machine running the tests is not the benchmark's.
+func TestRun(t *testing.T) {
+	base := startServer(t)
+	cfg := DefaultConfig()
+	cfg.Bases = []string{base}
+	cfg.AdminPassword = testAdminPassword
+	cfg.Participants = 200
+	cfg.VoteSpread = time.Second
+	cfg.Rest = 200 * time.Millisecond
+	cfg.Broadcasts = 4
+	cfg.ServerPIDs = []int{os.Getpid()}
+	cfg.Duration = time.Minute
+	if err := cfg.validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.Duration)
+	defer cancel()
+	var log strings.Builder
+	rep, err := Run(ctx, cfg, &log)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, log.String())
+	}
+	var table strings.Builder
+	rep.WriteTable(&table)
+	t.Logf("\n%s", table.String())
+	if rep.Incomplete != "" {
+		t.Fatalf("incomplete: %s", rep.Incomplete)
+	}
+	for _, c := range rep.Checks {
+		if !c.OK {
+			t.Errorf("check failed: %s (%s)", c.Name, c.Detail)
+		}
+	}
+	if rep.VotesCounted != 200 || rep.VotesLost != 0 {
+		t.Errorf("votes: %d counted, %d lost, want 200 and 0", rep.VotesCounted, rep.VotesLost)
+	}
+	for name, d := range map[string]Dist{"join": rep.Join, "ack": rep.Ack, "open delivery": rep.OpenDelivery, "delivery": rep.Delivery} {
+		if d.N == 0 || d.Max <= 0 {
+			t.Errorf("%s: no figures: %+v", name, d)
+		}
+	}
+	if rep.Delivery.N != 4*202 {
+		t.Errorf("deliveries: %d, want %d (4 toggles × 202 sockets)", rep.Delivery.N, 4*202)
+	}
+	if rep.BroadcastMessages == 0 || rep.RSSRestMiB == 0 || rep.ServerCPUTotalS == 0 || rep.LoadCPUS == 0 {
+		t.Errorf("process figures missing: %+v", rep)
+	}
+	if !rep.OK(false) {
+		t.Error("report not OK")
+	}
+	out := filepath.Join(t.TempDir(), "report.json")
+	if err := rep.WriteJSONFile(out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestParseHead(t *testing.T) {
+	tests := []struct {
+		msg    string
+		typ    string
+		seq    uint64
+		latest bool
+		fine   bool
+	}{
+		{`{"type":"tally","topic":"w:1:screen","seq":42,"data":{}}`, "tally", 42, false, true},
+		{`{"type":"tally","topic":"w:1:screen","seq":42,"latest":true,"data":{}}`, "tally", 42, true, true},
+		{`{"type":"pong","seq":0}`, "pong", 0, false, true},
+		{`{"type":"snapshot","topic":"w:1:participants","seq":7,"data":{"seq":9}}`, "snapshot", 7, false, true},
+		{`[]`, "", 0, false, false},
+	}
+	for _, tt := range tests {
+		typ, seq, latest, ok := parseHead([]byte(tt.msg))
+		if typ != tt.typ || seq != tt.seq || latest != tt.latest || ok != tt.fine {
+			t.Errorf("parseHead(%s) = %q, %d, %v, %v", tt.msg, typ, seq, latest, ok)
+		}
+	}
+}
+
+func TestDistOf(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 100; i++ {
+		d = append(d, time.Duration(i)*time.Millisecond)
+	}
+	got := distOf(d)
+	if got.P50 != 50 || got.P95 != 95 || got.P99 != 99 || got.Max != 100 || got.N != 100 {
+		t.Errorf("distOf = %+v", got)
+	}
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+)
+
+// netPool spreads connections over loopback source addresses (127.0.0.x):
+// each source address has about 28,000 ephemeral ports towards one server
+// port, so tens of thousands of sockets need several.
+//
+// Participants' HTTP requests share a few keep-alive connections, one
+// transport per source address, as phones behind a venue's NAT would share
+// little: a connection per phone would double the server's open files.
+// Each WebSocket gets its own connection from wsClient.
+type netPool struct {
+	cfg  *Config
+	http []*http.Client // participants' requests, by transport
+	ws   []*http.Client // WebSocket handshakes, by source address
+}
+
+func newNetPool(cfg *Config) *netPool {
+	p := &netPool{cfg: cfg}
+	nws := (cfg.Participants + 2 + cfg.SocketsPerIP - 1) / cfg.SocketsPerIP
+	for i := 0; i < nws; i++ {
+		p.ws = append(p.ws, &http.Client{Transport: &http.Transport{
+			DialContext:         p.dialer(i).DialContext,
+			DisableKeepAlives:   true,
+			MaxIdleConnsPerHost: -1,
+		}})
+	}
+	// The HTTP transports use the source addresses after the sockets'.
+	ntr := min(4, cfg.HTTPConns)
+	per := (cfg.HTTPConns + ntr - 1) / ntr
+	for i := 0; i < ntr; i++ {
+		p.http = append(p.http, &http.Client{
+			Timeout: 30 * time.Second,
+			Transport: &http.Transport{
+				DialContext:         p.dialer(nws + i).DialContext,
+				MaxConnsPerHost:     per,
+				MaxIdleConnsPerHost: per,
+				IdleConnTimeout:     5 * time.Minute,
+			},
+			CheckRedirect: noRedirect,
+		})
+	}
+	return p
+}
+
+// dialer dials from source address number i (none with -source-net "").
+func (p *netPool) dialer(i int) *net.Dialer {
+	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: -1}
+	if p.cfg.SourceNet != "" {
+		ip := net.ParseIP(fmt.Sprintf("%s.%d", p.cfg.SourceNet, p.cfg.SourceFirst+i))
+		d.LocalAddr = &net.TCPAddr{IP: ip}
+	}
+	return d
+}
+
+// httpClient returns the shared client participant i uses.
+func (p *netPool) httpClient(i int) *http.Client { return p.http[i%len(p.http)] }
+
+// wsClient returns the client whose dialer socket number i uses.
+func (p *netPool) wsClient(i int) *http.Client { return p.ws[i/p.cfg.SocketsPerIP] }
+
+// close drops the idle keep-alive connections.
+func (p *netPool) close() {
+	for _, c := range p.http {
+		c.CloseIdleConnections()
+	}
+}
+
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// checkSourceAddrs fails early when a source address cannot be bound (a
+// system without the whole 127/8 on its loopback).
+func (p *netPool) checkSourceAddrs(ctx context.Context) error {
+	if p.cfg.SourceNet == "" {
+		return nil
+	}
+	for i := 0; i < len(p.ws)+len(p.http); i++ {
+		ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", p.dialer(i).LocalAddr.String())
+		if err != nil {
+			return fmt.Errorf("source address %v: %w (use -source-net \"\")", p.dialer(i).LocalAddr, err)
+		}
+		ln.Close()
+	}
+	return nil
+}

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// participant is one phone: its cookies (kept as strings, set by hand: a
+// cookie jar per phone is heavy at 10,000), its socket and its vote.
+type participant struct {
+	i        int
+	node     int    // index of the base URL it uses
+	csrfSeed string // agora_csrf cookie
+	token    string // X-CSRF-Token
+	device   string // agora_p_{CODE} cookie
+	sock     *socket
+
+	joinTime time.Duration
+	claimed  atomic.Bool // its vote was scheduled, or given up
+	choice   int         // option ID voted for
+	acked    bool
+	ackLat   time.Duration
+	sentAt   time.Time
+	ackAt    time.Time
+}
+
+// cookie is the Cookie header the phone sends.
+func (p *participant) cookie(code string) string {
+	c := "agora_csrf=" + p.csrfSeed
+	if p.device != "" {
+		c += "; agora_p_" + code + "=" + p.device
+	}
+	return c
+}
+
+// request sends one of the phone's requests and reads the whole answer,
+// so that the keep-alive connection goes back to the pool.
+func (r *runner) request(ctx context.Context, p *participant, method, path, body string) (int, []byte, http.Header, error) {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, r.cfg.Bases[p.node]+path, rd)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	if p.csrfSeed != "" {
+		req.Header.Set("Cookie", p.cookie(r.ws.JoinCode))
+		req.Header.Set("X-CSRF-Token", p.token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := r.pool.httpClient(p.i).Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, resp.Header, err
+}
+
+// cookieValue finds a Set-Cookie's value in h.
+func cookieValue(h http.Header, name string) string {
+	for _, c := range (&http.Response{Header: h}).Cookies() {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// join does what a phone does after scanning the QR code: get a CSRF
+// token, join with a nickname, open the participants' socket and wait for
+// its snapshot.
+func (r *runner) join(ctx context.Context, p *participant) error {
+	t0 := time.Now()
+	status, b, h, err := r.request(ctx, p, http.MethodGet, "/api/v1/csrf", "")
+	if err = r.check("csrf", status, err); err != nil {
+		return err
+	}
+	var tok struct{ Token string }
+	if err := json.Unmarshal(b, &tok); err != nil {
+		return fmt.Errorf("csrf: %w", err)
+	}
+	p.csrfSeed, p.token = cookieValue(h, "agora_csrf"), tok.Token
+	status, _, h, err = r.request(ctx, p, http.MethodPost, "/api/v1/workshops/"+r.ws.JoinCode+"/join",
+		fmt.Sprintf(`{"nickname":"Téléphone %d"}`, p.i+1))
+	if err = r.check("join", status, err); err != nil {
+		return err
+	}
+	if p.device = cookieValue(h, "agora_p_"+r.ws.JoinCode); p.device == "" {
+		return r.check("join", 0, fmt.Errorf("no device cookie"))
+	}
+	cookie := "agora_p_" + r.ws.JoinCode + "=" + p.device
+	s, err := dialSocket(ctx, r.pool.wsClient(p.i), r.wsURL(p.node, "participant", ""), r.cfg.origin(p.node), cookie, p.i, r.onParticipantEvent(p))
+	if err != nil {
+		r.stats.fail("ws-dial", err)
+		return err
+	}
+	p.sock = s
+	p.joinTime = time.Since(t0)
+	return nil
+}
+
+// wsURL is the socket address of node for an audience.
+func (r *runner) wsURL(node int, aud, screen string) string {
+	base := r.cfg.Bases[node]
+	base = "ws" + strings.TrimPrefix(base, "http")
+	q := url.Values{"w": {r.ws.JoinCode}, "aud": {aud}}
+	if screen != "" {
+		q.Set("screen", screen)
+	}
+	return base + "/ws?" + q.Encode()
+}
+
+// check records a failed request under its operation and status.
+func (r *runner) check(op string, status int, err error) error {
+	if err != nil {
+		r.stats.fail(op, err)
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if status/100 != 2 {
+		err := &statusError{op: op, status: status}
+		r.stats.fail(op, err)
+		return err
+	}
+	return nil
+}
+
+// onParticipantEvent counts deliveries and, when the poll's opening
+// arrives, schedules the phone's vote a moment later.
+func (r *runner) onParticipantEvent(p *participant) func(*socket, event) {
+	return func(s *socket, ev event) {
+		rd := r.deliver(s, ev)
+		if rd != nil && rd.name == "open" && p.claimed.CompareAndSwap(false, true) {
+			delay := time.Duration(mrand.Int64N(int64(r.cfg.VoteSpread) + 1))
+			time.AfterFunc(delay, func() { r.vote(r.ctx, p) })
+		}
+	}
+}
+
+// vote casts the phone's vote, retrying with the same idempotency key
+// after a network error or a 5xx, as participant.js does.
+func (r *runner) vote(ctx context.Context, p *participant) {
+	defer r.votes.Done()
+	p.choice = r.poll.Options[p.i%len(r.poll.Options)].ID
+	key := newKey()
+	body := fmt.Sprintf(`{"choices":[%d],"idempotency_key":%q}`, p.choice, key)
+	path := fmt.Sprintf("/api/v1/activities/%d/vote", r.poll.ID)
+	p.sentAt = time.Now()
+	for attempt := 1; ; attempt++ {
+		status, _, _, err := r.request(ctx, p, http.MethodPost, path, body)
+		if err == nil && status == http.StatusOK {
+			p.ackAt = time.Now()
+			p.ackLat, p.acked = p.ackAt.Sub(p.sentAt), true
+			return
+		}
+		op := "vote"
+		retry := err != nil || status >= 500 || status == http.StatusTooManyRequests
+		if retry && attempt < 4 && ctx.Err() == nil {
+			op = "vote (retried)"
+		}
+		r.check(op, status, err)
+		if op == "vote" {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+		}
+	}
+}
+
+func newKey() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

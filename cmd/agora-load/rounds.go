@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// round is one room event the facilitator triggers (open, close, reveal,
+// hide): the "state" event it causes must reach every socket. Rounds run
+// one at a time, so the first "state" event a socket receives after the
+// round starts is the round's.
+type round struct {
+	id        int
+	name      string
+	t0        time.Time      // just before the command was sent
+	lat       []atomic.Int64 // by socket: delivery latency in ns, 0 when not received
+	remaining atomic.Int64
+	done      chan struct{}
+	ack       time.Duration // the command's HTTP answer time
+}
+
+// deliver counts every message a socket receives and, for a "state"
+// event, records its delivery in the current round. It returns the round
+// the event belongs to, or nil.
+func (r *runner) deliver(s *socket, ev event) *round {
+	r.messages.Add(1)
+	if ev.Type != "state" {
+		return nil
+	}
+	rd := r.round.Load()
+	if rd == nil || s.seen >= rd.id {
+		return nil
+	}
+	s.seen = rd.id
+	rd.lat[s.idx].Store(max(1, int64(ev.At.Sub(rd.t0))))
+	if rd.remaining.Add(-1) == 0 {
+		close(rd.done)
+	}
+	return rd
+}
+
+// broadcast sends a staff command and waits until every socket received
+// its "state" event, or the timeout.
+func (r *runner) broadcast(ctx context.Context, name, path string, timeout time.Duration) (*round, error) {
+	rd := &round{id: len(r.rounds) + 1, name: name, lat: make([]atomic.Int64, len(r.sockets)), done: make(chan struct{})}
+	rd.remaining.Store(int64(r.liveSockets()))
+	r.rounds = append(r.rounds, rd)
+	rd.t0 = time.Now()
+	r.round.Store(rd)
+	ack, err := r.staff.command(ctx, path)
+	rd.ack = ack
+	if err != nil {
+		return rd, err
+	}
+	select {
+	case <-rd.done:
+	case <-time.After(timeout):
+		r.logf("%s: %d of %d sockets did not get the event within %v", name, rd.remaining.Load(), r.liveSockets(), timeout)
+	case <-ctx.Done():
+		return rd, ctx.Err()
+	}
+	return rd, nil
+}
+
+// latencies returns the deliveries of the rounds to the open sockets and
+// how many were missed.
+func latencies(rounds []*round, sockets []*socket) (got []time.Duration, missed int) {
+	for _, rd := range rounds {
+		for i := range rd.lat {
+			if sockets[i] == nil {
+				continue
+			}
+			if v := rd.lat[i].Load(); v > 0 {
+				got = append(got, time.Duration(v))
+			} else {
+				missed++
+			}
+		}
+	}
+	return got, missed
+}
+
+// liveSockets counts the sockets that opened.
+func (r *runner) liveSockets() int {
+	n := 0
+	for _, s := range r.sockets {
+		if s != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// failures counts failed operations by a short description.
+type failures struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+func (f *failures) fail(op string, err error) {
+	key := op
+	if se, ok := err.(*statusError); ok {
+		key = fmt.Sprintf("%s: HTTP %d", op, se.status)
+	} else if err != nil {
+		key = op + ": " + shortErr(err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m == nil {
+		f.m = map[string]int{}
+	}
+	f.m[key]++
+}
+
+func (f *failures) snapshot() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]int, len(f.m))
+	for k, v := range f.m {
+		out[k] = v
+	}
+	return out
+}
+
+// shortErr keeps the end of an error, where the cause is.
+func shortErr(err error) string {
+	s := err.Error()
+	if len(s) > 80 {
+		s = "…" + s[len(s)-80:]
+	}
+	return s
+}

@@ -1,0 +1,348 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/agora-civic/agora"
+	"github.com/agora-civic/agora/hub"
+	"github.com/agora-civic/agora/live"
+)
+
+// Two nodes share one store and one Redis; phones vote on both, and the
+// screen of each node must show the store's exact tally.
+
+// testRedisURL returns the shared test Redis, skipping the test when it
+// does not answer, unless CI is set.
+func testRedisURL(t *testing.T) string {
+	t.Helper()
+	url := os.Getenv("AGORA_TEST_REDIS_URL")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
+	}
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(opts)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("redis at %s: %v", url, err)
+		}
+		t.Skipf("no redis at %s (set AGORA_TEST_REDIS_URL): %v", url, err)
+	}
+	return url
+}
+
+// node is one server with its own hub, Redis broker and engine.
+type node struct {
+	hub    *hub.Hub
+	engine *live.Engine
+	base   string
+}
+
+func startServerNode(t *testing.T, st agora.Store, redisURL, prefix string) *node {
+	t.Helper()
+	var out io.Writer = io.Discard
+	if os.Getenv("AGORA_TEST_NODE_LOGS") != "" {
+		out = os.Stderr
+	}
+	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	b, err := hub.NewRedisBroker(context.Background(), hub.RedisConfig{
+		URL: redisURL, Prefix: prefix, HealthInterval: 200 * time.Millisecond, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := hub.New(hub.Config{Broker: b, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &node{hub: h, engine: NewEngine(st, h, live.Options{Logger: logger}), base: "http://" + ln.Addr().String()}
+	s, err := New(Config{PublicURL: n.base}, Deps{Store: st, Hub: h, Engine: n.engine, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		h.Close(ctx)
+		s.Shutdown(ctx)
+		<-served
+		n.engine.Close()
+	})
+	return n
+}
+
+// liveRoom is a workshop with an open poll whose results the screen sees,
+// and its participants.
+type liveRoom struct {
+	w      *agora.Workshop
+	poll   *agora.Activity
+	voters []*agora.Participant
+}
+
+func newLiveRoom(t *testing.T, st agora.Store, voters int) *liveRoom {
+	t.Helper()
+	ctx := context.Background()
+	cons := &agora.Consultation{Slug: "nodes-" + strings.ToLower(agora.NewJoinCode()), Title: "Deux nœuds", Status: agora.ConsultationOpen}
+	must(t, st.CreateConsultation(ctx, cons))
+	r := &liveRoom{w: &agora.Workshop{ConsultationID: cons.ID, Title: "Atelier", JoinCode: agora.NewJoinCode(),
+		ScreenToken: agora.NewSecret(), State: agora.WorkshopLive}}
+	must(t, st.CreateWorkshop(ctx, r.w))
+	r.poll = &agora.Activity{WorkshopID: r.w.ID, Kind: agora.KindPoll, Prompt: "Quelle piste ?", State: agora.ActivityOpen,
+		Settings: agora.ActivitySettings{MaxChoices: 1},
+		Options:  []agora.Option{{ID: 1, Label: "Nord"}, {ID: 2, Label: "Sud"}, {ID: 3, Label: "Est"}, {ID: 4, Label: "Ouest"}}}
+	must(t, st.CreateActivity(ctx, r.poll))
+	r.w.CurrentActivityID = &r.poll.ID
+	must(t, st.UpdateWorkshop(ctx, r.w))
+	for range voters {
+		p := &agora.Participant{WorkshopID: r.w.ID, TokenHash: agora.HashToken(agora.NewSecret()), PublicID: agora.NewSecret()}
+		must(t, st.CreateParticipant(ctx, p))
+		r.voters = append(r.voters, p)
+	}
+	return r
+}
+
+// storeTally is the truth: the tally of the votes in the store.
+func (r *liveRoom) storeTally(t *testing.T, st agora.Store) agora.Tally {
+	t.Helper()
+	votes, err := st.ListVotes(context.Background(), r.poll.ID)
+	must(t, err)
+	return agora.TallyVotes(r.poll, votes)
+}
+
+// vote has every voter vote rounds times, in turn on each node, voters
+// concurrently, each voter's votes in order (changes of mind included).
+func (r *liveRoom) vote(t *testing.T, nodes []*node, rounds, offset int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(r.voters)*rounds)
+	for i, p := range r.voters {
+		wg.Go(func() {
+			for k := range rounds {
+				e := nodes[(i+k+offset)%len(nodes)].engine
+				choice := (i*7+k*3+offset)%4 + 1
+				if _, err := e.Vote(context.Background(), p, r.poll.ID, live.VoteInput{Choices: []int{choice}}); err != nil {
+					errs <- fmt.Errorf("voter %d vote %d: %w", i, k, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+// screenClient is a projector's socket: it keeps the last tally it got.
+type screenClient struct {
+	mu    sync.Mutex
+	tally *agora.Tally
+}
+
+func (n *node) dialScreen(t *testing.T, r *liveRoom) *screenClient {
+	t.Helper()
+	h := http.Header{}
+	h.Set("Origin", n.base)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	url := "ws" + strings.TrimPrefix(n.base, "http") + "/ws?w=" + r.w.JoinCode + "&aud=screen&screen=" + r.w.ScreenToken
+	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: h})
+	if err != nil {
+		t.Fatalf("dial screen: %v", err)
+	}
+	ws.SetReadLimit(1 << 20)
+	t.Cleanup(func() { ws.CloseNow() })
+	c := &screenClient{}
+	go func() {
+		for {
+			_, data, err := ws.Read(context.Background())
+			if err != nil {
+				return
+			}
+			var m hub.Envelope
+			var tl agora.Tally
+			if json.Unmarshal(data, &m) != nil || m.Type != live.EventTally || json.Unmarshal(m.Data, &tl) != nil {
+				continue
+			}
+			c.mu.Lock()
+			c.tally = &tl
+			c.mu.Unlock()
+		}
+	}()
+	return c
+}
+
+func (c *screenClient) shows(want agora.Tally) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tally != nil && cmp.Equal(*c.tally, want)
+}
+
+func (c *screenClient) diff(want agora.Tally) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tally == nil {
+		return "no tally"
+	}
+	return cmp.Diff(want, *c.tally)
+}
+
+// waitExact waits until every screen shows the store's tally.
+func waitExact(t *testing.T, what string, st agora.Store, r *liveRoom, within time.Duration, screens ...*screenClient) {
+	t.Helper()
+	want := r.storeTally(t, st)
+	deadline := time.Now().Add(within)
+	for {
+		ok := true
+		for _, c := range screens {
+			ok = ok && c.shows(want)
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			for i, c := range screens {
+				t.Errorf("%s: screen %d after %v (-store +screen):\n%s", what, i, within, c.diff(want))
+			}
+			t.FailNow()
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition, with a deadline
+	}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func uniqueRedisPrefix(t *testing.T) string {
+	return "agoratest:" + t.Name() + ":" + agora.NewSecret()[:8] + ":"
+}
+
+func TestNodes_ExactTallies(t *testing.T) {
+	url := testRedisURL(t)
+	st := openPostgres(t)
+	prefix := uniqueRedisPrefix(t)
+	a := startServerNode(t, st, url, prefix)
+	b := startServerNode(t, st, url, prefix)
+	r := newLiveRoom(t, st, 40)
+	screenA, screenB := a.dialScreen(t, r), b.dialScreen(t, r)
+	// Both nodes follow the workshop once their screen is attached.
+	waitUntil(t, "screens attached", func() bool { return a.hub.Stats().Sockets == 1 && b.hub.Stats().Sockets == 1 })
+
+	r.vote(t, []*node{a, b}, 5, 0) // 200 votes, 160 of them changes of mind
+	waitExact(t, "after 200 votes", st, r, 2*time.Second, screenA, screenB)
+	if got := r.storeTally(t, st).Voters; got != 40 {
+		t.Fatalf("store has %d voters, want 40", got)
+	}
+}
+
+func TestNodes_RedisRestart(t *testing.T) {
+	rp := startRedisServer(t)
+	st := openPostgres(t)
+	prefix := uniqueRedisPrefix(t)
+	a := startServerNode(t, st, rp.url(), prefix)
+	b := startServerNode(t, st, rp.url(), prefix)
+	r := newLiveRoom(t, st, 20)
+	screenA, screenB := a.dialScreen(t, r), b.dialScreen(t, r)
+	waitUntil(t, "screens attached", func() bool { return a.hub.Stats().Sockets == 1 && b.hub.Stats().Sockets == 1 })
+	nodes := []*node{a, b}
+	r.vote(t, nodes, 2, 0)
+	waitExact(t, "before the restart", st, r, 2*time.Second, screenA, screenB)
+
+	rp.stop()
+	for _, n := range nodes {
+		waitUntil(t, "broker degraded", func() bool { return n.hub.Ready() != nil })
+	}
+	r.vote(t, nodes, 3, 1) // the nodes cannot tell each other
+	rp.start()
+	for _, n := range nodes {
+		waitUntil(t, "broker back", func() bool { return n.hub.Ready() == nil })
+	}
+	waitExact(t, "after the restart", st, r, 5*time.Second, screenA, screenB)
+
+	r.vote(t, nodes, 2, 2) // and they tell each other again
+	waitExact(t, "votes after the restart", st, r, 2*time.Second, screenA, screenB)
+}
+
+// redisServer is a redis-server of one test, on a free port.
+type redisServer struct {
+	t    *testing.T
+	port int
+	cmd  *exec.Cmd
+}
+
+func startRedisServer(t *testing.T) *redisServer {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("no redis-server")
+		}
+		t.Skip("no redis-server")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &redisServer{t: t, port: ln.Addr().(*net.TCPAddr).Port}
+	ln.Close()
+	p.start()
+	t.Cleanup(p.stop)
+	return p
+}
+
+func (p *redisServer) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", p.port) }
+
+func (p *redisServer) start() {
+	p.t.Helper()
+	p.cmd = exec.Command("redis-server", "--port", strconv.Itoa(p.port),
+		"--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := p.cmd.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(p.port)})
+	defer c.Close()
+	waitUntil(p.t, "redis-server up", func() bool { return c.Ping(context.Background()).Err() == nil })
+}
+
+func (p *redisServer) stop() {
+	if p.cmd != nil && p.cmd.Process != nil {
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
+		p.cmd = nil
+	}
+}
