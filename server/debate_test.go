@@ -125,7 +125,7 @@ func TestDebate_Comments(t *testing.T) {
 			long := strings.Repeat("é", agora.MaxCommentLen+1)
 			r := bob.post(e.propPath("/comments"), url.Values{"stance": {"for"}, "body": {long}})
 			wantStatus(t, r, 422)
-			wantContains(t, r.Body, "3000")
+			wantContains(t, r.Body, "3\u202f000") // the limit, written the French way
 		})
 		t.Run("reply to a reply joins its thread", func(t *testing.T) {
 			reply := e.comment(bob, e.propPath(""), "against", "Et l’entretien ?", top)

@@ -196,6 +196,7 @@ func (s *Server) routes() {
 	s.registerMeRoutes()
 	s.registerSetupRoutes()
 	s.registerHomeRoutes()
+	s.registerAccessibilityRoutes()
 	s.registerConsultationRoutes()
 	s.registerProposalRoutes()
 	s.registerAdminRoutes()

@@ -132,7 +132,117 @@ func (c *Catalog) T(lang, key string, args ...any) string {
 			s = m.One
 		}
 	}
-	return fill(s, args)
+	return fill(s, localNumbers(c, lang, args))
+}
+
+// localNumbers writes the numeric arguments as the language does (see
+// FormatNumber); the others stay as they are.
+func localNumbers(c *Catalog, lang string, args []any) []any {
+	out := args
+	for i, a := range args {
+		switch a.(type) {
+		case int, int64, int32, uint, uint64, float64, float32:
+			if &out[0] == &args[0] {
+				out = append([]any(nil), args...)
+			}
+			out[i] = FormatNumber(c, lang, a)
+		}
+	}
+	return out
+}
+
+// FormatNumber writes a number for people reading lang: groups of three
+// digits and the decimal mark from the catalog ("number.group",
+// "number.decimal"): 1 234,5 in French (a narrow no-break space), 1,234.5
+// in English. Floats keep one decimal, or none when whole. Anything else
+// is printed as is.
+func FormatNumber(c *Catalog, lang string, v any) string {
+	var (
+		neg       bool
+		whole     uint64
+		frac      string
+		isNumeric = true
+	)
+	switch n := v.(type) {
+	case int:
+		neg, whole = n < 0, abs64(int64(n))
+	case int64:
+		neg, whole = n < 0, abs64(n)
+	case int32:
+		neg, whole = n < 0, abs64(int64(n))
+	case uint:
+		whole = uint64(n)
+	case uint64:
+		whole = n
+	case float32, float64:
+		f := toFloat(n)
+		s := strconv.FormatFloat(f, 'f', 1, 64)
+		if strings.HasPrefix(s, "-") {
+			neg, s = true, s[1:]
+		}
+		w, fr, _ := strings.Cut(s, ".")
+		whole, _ = strconv.ParseUint(w, 10, 64)
+		if fr != "0" {
+			frac = fr
+		}
+	case string:
+		// A decimal already written by Go ("7.5"): only the mark changes.
+		if _, err := strconv.ParseFloat(n, 64); err != nil || strings.ContainsAny(n, "eE") {
+			return n
+		}
+		w, fr, ok := strings.Cut(n, ".")
+		if !ok {
+			return n
+		}
+		return w + c.text(lang, "number.decimal", ".") + fr
+	default:
+		isNumeric = false
+	}
+	if !isNumeric {
+		return fmt.Sprint(v)
+	}
+	group := c.text(lang, "number.group", ",")
+	digits := strconv.FormatUint(whole, 10)
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, d := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteString(group)
+		}
+		b.WriteRune(d)
+	}
+	if frac != "" {
+		b.WriteString(c.text(lang, "number.decimal", "."))
+		b.WriteString(frac)
+	}
+	return b.String()
+}
+
+func abs64(n int64) uint64 {
+	if n < 0 {
+		return uint64(-n)
+	}
+	return uint64(n)
+}
+
+func toFloat(v any) float64 {
+	if f, ok := v.(float32); ok {
+		return float64(f)
+	}
+	return v.(float64)
+}
+
+// text is a plain entry of lang, or def when there is none.
+func (c *Catalog) text(lang, key, def string) string {
+	if m, ok := c.langs[lang][key]; ok && !m.Plural {
+		return m.Text
+	}
+	if m, ok := c.langs[DefaultLanguage][key]; ok && !m.Plural {
+		return m.Text
+	}
+	return def
 }
 
 // pluralOne reports whether n takes the "one" form: 0 and 1 in French,

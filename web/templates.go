@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // Europe/Paris on hosts without a zone database
@@ -38,6 +39,7 @@ var Pages = []string{
 	"me",
 	"account_deleted",
 	"admin_consultation",
+	"accessibility",
 }
 
 // pageTemplate is one page parsed with the layouts, for one language.
@@ -87,6 +89,8 @@ func funcMap(lang string, cat *Catalog, st *staticSet) template.FuncMap {
 		"lang":       func() string { return lang },
 		"static":     st.url,
 		"date":       func(v any) string { return formatDate(cat, lang, v) },
+		"datetime":   func(v any) string { return formatDateTime(cat, lang, v) },
+		"number":     func(v any) string { return FormatNumber(cat, lang, v) },
 		"isodate":    isoDate,
 		"paragraphs": paragraphs,
 		"dict":       dict,
@@ -112,15 +116,35 @@ func dict(kv ...any) (map[string]any, error) {
 	return m, nil
 }
 
-// formatDate writes a date the way the language does: "3 mars 2026",
-// "March 3, 2026". It accepts time.Time and *time.Time; nil gives "".
+// formatDate writes a date the way the language does, in the instance's
+// zone: "1er mars 2026", "26 novembre 2026"; "March 1, 2026". It accepts
+// time.Time and *time.Time; nil gives "".
 func formatDate(cat *Catalog, lang string, v any) string {
 	t, ok := asTime(v)
 	if !ok {
 		return ""
 	}
+	t = t.In(localZone)
+	day := strconv.Itoa(t.Day())
+	if t.Day() == 1 {
+		day = cat.T(lang, "date.day_first")
+	}
 	month := cat.T(lang, fmt.Sprintf("month.%d", int(t.Month())))
-	return cat.T(lang, "date.format", t.Day(), month, t.Year())
+	// The year is text: a number would be grouped ("2 026").
+	return cat.T(lang, "date.format", day, month, strconv.Itoa(t.Year()))
+}
+
+// formatDateTime writes a date and its time of day in the instance's
+// zone: "14 mars 2026 à 18 h 30", "March 14, 2026 at 18:30", as the
+// catalog's "datetime.format" and "time.format" say.
+func formatDateTime(cat *Catalog, lang string, v any) string {
+	t, ok := asTime(v)
+	if !ok {
+		return ""
+	}
+	t = t.In(localZone)
+	clock := cat.T(lang, "time.format", fmt.Sprintf("%02d", t.Hour()), fmt.Sprintf("%02d", t.Minute()))
+	return cat.T(lang, "datetime.format", formatDate(cat, lang, t), clock)
 }
 
 // isoDate gives the machine-readable value of a <time datetime>.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/agora-civic/agora"
 	"github.com/agora-civic/agora/hub"
@@ -30,6 +31,10 @@ type Main struct {
 	server *server.Server
 	ln     net.Listener
 	served chan error
+
+	sweepEvery   time.Duration // how often expired sessions go (defaultSweepEvery)
+	stopSweep    context.CancelFunc
+	sweepStopped chan struct{}
 }
 
 // NewMain returns a Main for cfg that prints its links to out.
@@ -78,6 +83,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(m.ln) }()
+	m.startSweep()
 	m.Logger.Info("agora is listening", "url", m.Config.PublicURL, "addr", m.ln.Addr().String(), "database", db.Dialect(), "version", version)
 	fmt.Fprintf(m.out, "\nAgora is running: %s\n\n", m.Config.PublicURL)
 	return nil
@@ -173,6 +179,10 @@ func (m *Main) Close() error {
 		if err := <-m.served; err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)
 		}
+	}
+	if m.stopSweep != nil {
+		m.stopSweep()
+		<-m.sweepStopped
 	}
 	if m.engine != nil {
 		m.engine.Close()

@@ -3,7 +3,7 @@
 // destructive ones ask in place first, results and counts update live, and
 // after any other change the server-rendered regions are fetched again
 // (one renderer: the server). User text only ever goes in via textContent.
-import { connect, EVENTS } from './live.js';
+import { connect, EVENTS, formatNumber } from './live.js';
 
 const REFRESH_DELAY_MS = 150;
 let ticker = 0; // the countdown interval; declared before init runs
@@ -161,7 +161,7 @@ function patchTally(root, data) {
       setBar(box.querySelector(`[data-scale-value="${t.scale.min + i}"]`), n, pct);
     });
     const mean = box.querySelector('[data-scale-mean]');
-    if (mean && t.scale.count) mean.textContent = t.scale.mean.toFixed(1);
+    if (mean && t.scale.count) mean.textContent = formatNumber(t.scale.mean, 1);
   }
   if (t.words) fillList(box.querySelector('[data-words]'), t.words, (li, w) => {
     li.dataset.wordCount = w.count;
@@ -172,7 +172,7 @@ function patchTally(root, data) {
     li.dataset.supports = i.supports;
     li.textContent = `${i.body} (${i.supports})`;
   });
-  if (total) total.textContent = t.kind === 'ideas' ? (t.ideas || []).length : t.voters;
+  if (total) total.textContent = formatNumber(t.kind === 'ideas' ? (t.ideas || []).length : t.voters);
   return true;
 }
 
@@ -180,7 +180,7 @@ function setBar(row, count, pct) {
   if (!row) return;
   row.dataset.count = count;
   row.dataset.percent = pct;
-  row.querySelector('[data-bar-count]').textContent = count;
+  row.querySelector('[data-bar-count]').textContent = formatNumber(count);
   row.querySelector('[data-bar-percent]').textContent = pct;
   const p = row.querySelector('progress');
   if (p) p.value = pct;
@@ -198,7 +198,7 @@ function fillList(list, items, fill) {
 function showPresence(root, data) {
   const n = data.participants ?? data.presence;
   if (typeof n !== 'number' || n < 0) return;
-  for (const el of root.querySelectorAll('[data-participant-count]')) el.textContent = n;
+  for (const el of root.querySelectorAll('[data-participant-count]')) el.textContent = formatNumber(n);
 }
 
 // startCountdowns ticks each [data-countdown] down to its data-closes-at,

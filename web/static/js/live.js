@@ -26,6 +26,18 @@ export const EVENTS = Object.freeze({
   restored: 'restored',            // online: shown again
 });
 
+// formatNumber writes a number as the page's language does, like the
+// server's "number" template function: 1 234,5 in French, 1,234.5 in
+// English. digits fixes the decimals (a mean: 1).
+export function formatNumber(n, digits) {
+  const opts = digits === undefined ? {} : { minimumFractionDigits: digits, maximumFractionDigits: digits };
+  try {
+    return new Intl.NumberFormat(document.documentElement.lang || 'fr', opts).format(Number(n));
+  } catch {
+    return String(n);
+  }
+}
+
 export const STATUS = Object.freeze({ connecting: 'connecting', live: 'live', offline: 'offline' });
 
 const KEEPALIVE_MS = 25000;   // ping this often…

@@ -5,7 +5,7 @@
 // author (participant.html). Live tallies and ideas are patched in place.
 // No UI text here: it comes from data-* attributes, already translated.
 
-import { connect, EVENTS } from './live.js';
+import { connect, EVENTS, formatNumber } from './live.js';
 
 const root = document.querySelector('[data-participant]');
 const region = root && root.querySelector('[data-region]');
@@ -17,7 +17,7 @@ const REDRAW = new Set([EV.state]);
 const RETRIES = 5;
 
 // fill and plural mirror the Go catalog: {0}, {1}… and French "one" for 0 and 1.
-const fill = (fmt, ...args) => (fmt || '').replace(/\{(\d+)\}/g, (m, i) => (i < args.length ? String(args[i]) : m));
+const fill = (fmt, ...args) => (fmt || '').replace(/\{(\d+)\}/g, (m, i) => (i < args.length ? (typeof args[i] === 'number' ? formatNumber(args[i]) : String(args[i])) : m));
 const isOne = (n) => (document.documentElement.lang === 'fr' ? n === 0 || n === 1 : n === 1);
 const plural = (el, n, ...rest) => fill(isOne(n) ? el.dataset.fmtOne : el.dataset.fmtOther, n, ...rest);
 const pct = (n, total) => (total > 0 ? Math.round((n * 100) / total) : 0);

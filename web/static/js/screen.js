@@ -1,7 +1,7 @@
 // screen.js — the projector. Live results are patched in place so that bars
 // grow (CSS transitions) and new ideas slide in; any other change fetches
 // the server-rendered screen again. Text goes in via textContent only.
-import { connect, EVENTS } from './live.js';
+import { connect, EVENTS, formatNumber } from './live.js';
 
 const REFRESH_DELAY_MS = 100;
 const root = document.querySelector('[data-screen]');
@@ -50,6 +50,13 @@ async function refreshScreen() {
   if (status && newStatus) newStatus.replaceWith(status); // keep the live status as it is
   old.replaceWith(node);
   requestAnimationFrame(() => sizeBars(node));
+  // A new question is said once, politely; tallies never are (their
+  // container is aria-live="off").
+  const prompt = node.querySelector('#screen-prompt');
+  const announce = document.querySelector('[data-screen-announce]');
+  if (announce && prompt && node.dataset.currentId !== old.dataset.currentId) {
+    announce.textContent = announce.dataset.newQuestion.replace('{0}', prompt.textContent.trim());
+  }
 }
 
 // sizeBars sets each bar from its data-percent: widths for a poll,
@@ -87,15 +94,15 @@ function patchTally(data) {
       const col = box.querySelector(`[data-scale-value="${t.scale.min + i}"]`);
       if (!col) return;
       col.dataset.count = n;
-      col.querySelector('[data-bar-count]').textContent = n;
+      col.querySelector('[data-bar-count]').textContent = formatNumber(n);
     });
     const mean = box.querySelector('[data-scale-mean]');
-    if (mean && t.scale.count) mean.textContent = t.scale.mean.toFixed(1);
+    if (mean && t.scale.count) mean.textContent = formatNumber(t.scale.mean, 1);
   }
   if (t.words) drawCloud(box.querySelector('[data-words]'), t.words);
   if (t.ideas) drawWall(box.querySelector('[data-idea-wall]'), t.ideas);
   const total = box.querySelector('[data-tally-total]');
-  if (total) total.textContent = t.kind === 'ideas' ? (t.ideas || []).length : t.voters;
+  if (total) total.textContent = formatNumber(t.kind === 'ideas' ? (t.ideas || []).length : t.voters);
   sizeBars(box);
   return true;
 }
@@ -141,7 +148,7 @@ function drawWall(list, ideas) {
       li.append(body, sup);
     }
     li.querySelector('.wall-body').textContent = idea.body;
-    li.querySelector('[data-support-count]').textContent = idea.supports;
+    li.querySelector('[data-support-count]').textContent = formatNumber(idea.supports);
     li.dataset.supports = idea.supports;
     li.classList.toggle('wall-highlighted', !!idea.highlighted);
     return li;
@@ -152,11 +159,11 @@ function drawWall(list, ideas) {
 function showPresence(data) {
   const n = data.participants ?? data.presence;
   if (typeof n !== 'number' || n < 0) return;
-  for (const el of current().querySelectorAll('[data-participant-count]')) el.textContent = n;
+  for (const el of current().querySelectorAll('[data-participant-count]')) el.textContent = formatNumber(n);
 }
 
 // showAnswers counts answers while the results are hidden from the room.
 function showAnswers(d) {
   const el = document.querySelector('[data-answer-count]');
-  if (el && String(d.activity_id) === current()?.dataset.currentId) el.textContent = String(d.answers);
+  if (el && String(d.activity_id) === current()?.dataset.currentId) el.textContent = formatNumber(d.answers);
 }
