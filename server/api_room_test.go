@@ -143,6 +143,9 @@ func TestAPI_VoteRateLimit(t *testing.T) {
 	if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 60 {
 		t.Fatalf("Retry-After %q", resp.Header.Get("Retry-After"))
 	}
+	// Resending the refused vote with its key gains nothing: only keys of
+	// accepted votes are let through.
+	wantStatus(t, c.api("POST", actPath(r.poll, "/vote"), body(MaxVotesPerMinute)), http.StatusTooManyRequests)
 	// Another participant is not held up.
 	other, _ := r.apiJoin("")
 	wantStatus(t, other.api("POST", actPath(r.poll, "/vote"), body(1)), http.StatusOK)

@@ -105,37 +105,29 @@ func (s *Server) limitPerMinute(ctx context.Context, limits map[string]int) erro
 	return nil
 }
 
-// castVote records p's vote in an activity, after the rate limit.
+// castVote records p's vote in an activity, after the rate limit. A retry
+// of a vote that succeeded (same idempotency key) does not count again; a
+// refused one does, so resending a 429 with its key gains nothing.
 func (s *Server) castVote(ctx context.Context, p *agora.Participant, activityID int64, in voteRequest) (*agora.Vote, error) {
-	if err := s.limitVotes(ctx, p, in.IdempotencyKey); err != nil {
-		return nil, err
-	}
-	return s.engine.Vote(ctx, p, activityID, live.VoteInput{Choices: in.Choices, Words: in.Words, Value: in.Value})
-}
-
-// limitVotes counts a vote against p's minute, unless its idempotency key
-// was seen already: a retry is the same vote, and the store's upsert makes
-// it count once in the results anyway.
-func (s *Server) limitVotes(ctx context.Context, p *agora.Participant, key string) error {
-	if len(key) > maxIdempotencyKeyLen {
-		return agora.Errorf(agora.EINVALID, "error.idempotency_key_invalid", maxIdempotencyKeyLen)
+	if len(in.IdempotencyKey) > maxIdempotencyKeyLen {
+		return nil, agora.Errorf(agora.EINVALID, "error.idempotency_key_invalid", maxIdempotencyKeyLen)
 	}
 	now := s.now()
 	pid := strconv.FormatInt(p.ID, 10)
-	if key != "" {
-		n, err := s.store.Hit(ctx, "vote-key:"+pid+":"+agora.HashToken(key)[:32], idempotencyWindow, now)
-		if err != nil || n > 1 {
-			return err
+	keyID := ""
+	if in.IdempotencyKey != "" {
+		keyID = "vote-key:" + pid + ":" + agora.HashToken(in.IdempotencyKey)[:32]
+	}
+	if keyID == "" || !s.local.seen(keyID, idempotencyWindow, now) {
+		if n := s.local.hit("votes:p:"+pid, time.Minute, now); n > MaxVotesPerMinute {
+			return nil, tooMany("error.too_many_votes", windowLeft(now, time.Minute), MaxVotesPerMinute)
 		}
 	}
-	n, err := s.store.Hit(ctx, "votes:p:"+pid, time.Minute, now)
-	if err != nil {
-		return err
+	v, err := s.engine.Vote(ctx, p, activityID, live.VoteInput{Choices: in.Choices, Words: in.Words, Value: in.Value})
+	if err == nil && keyID != "" {
+		s.local.hit(keyID, idempotencyWindow, now)
 	}
-	if n > MaxVotesPerMinute {
-		return tooMany("error.too_many_votes", windowLeft(now, time.Minute), MaxVotesPerMinute)
-	}
-	return nil
+	return v, err
 }
 
 // submitIdea records p's idea; a retry with the same client key returns
@@ -150,9 +142,9 @@ func (s *Server) submitIdea(ctx context.Context, p *agora.Participant, activityI
 // setSupport adds or withdraws p's support of an idea; doing it twice
 // does nothing.
 func (s *Server) setSupport(ctx context.Context, p *agora.Participant, ideaID int64, add bool) error {
-	key := "supports:p:" + strconv.FormatInt(p.ID, 10)
-	if err := s.limitPerMinute(ctx, map[string]int{key: MaxSupportsPerMinute}); err != nil {
-		return err
+	now := s.now()
+	if n := s.local.hit("supports:p:"+strconv.FormatInt(p.ID, 10), time.Minute, now); n > MaxSupportsPerMinute {
+		return tooMany("error.too_many", windowLeft(now, time.Minute))
 	}
 	if add {
 		return s.engine.Support(ctx, p, ideaID)

@@ -133,6 +133,7 @@ type Server struct {
 	proxies *trustedNets   // peers whose X-Forwarded-For is believed
 	csrf    csrfKeyHolder  // the instance-wide key signing CSRF tokens
 	flood   *floodGuard    // per-address token buckets of this node
+	local   *localCounters // per-participant limits of this node
 	mail    mailer         // sends password reset links
 	bg      sync.WaitGroup // mails being sent after their request answered
 
@@ -164,6 +165,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.FloodRate > 0 {
 		s.flood = newFloodGuard(cfg.FloodRate, cfg.FloodBurst)
 	}
+	s.local = newLocalCounters()
 	s.mail = newMailer(cfg, deps.Logger, deps.Now)
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage: true,
