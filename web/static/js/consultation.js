@@ -3,7 +3,7 @@
 // proposals, official answers, proposals hidden by moderation. The pages
 // work without it; it only patches the server-rendered HTML found by
 // data-* attributes. User text is only ever set with textContent.
-import { connect, EVENTS } from './live.js';
+import { connect, EVENTS, formatNumber } from './live.js';
 
 const root = document.querySelector('[data-consultation]');
 if (root) start(root.dataset.consultation);
@@ -42,9 +42,9 @@ function setText(el, selector, value) {
 
 function patchSupports(d) {
   for (const el of cards(d.id)) {
-    setText(el, '[data-supports-total]', d.total);
-    setText(el, '[data-supports-room]', d.room);
-    setText(el, '[data-supports-online]', d.online);
+    setText(el, '[data-supports-total]', formatNumber(d.total));
+    setText(el, '[data-supports-room]', formatNumber(d.room));
+    setText(el, '[data-supports-online]', formatNumber(d.online));
     const q = el.querySelector('[data-qualified]');
     if (q) q.hidden = !d.qualified;
   }
