@@ -2,14 +2,7 @@ package live_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"io"
 	"log/slog"
-	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"sync"
@@ -19,69 +12,15 @@ import (
 	"github.com/agora-civic/agora"
 	"github.com/agora-civic/agora/live"
 	"github.com/agora-civic/agora/store"
+	"github.com/agora-civic/agora/store/storetest"
 )
 
 // eachStore runs test against a fresh SQLite file and a fresh Postgres
 // schema. Postgres is skipped when unreachable, unless CI is set.
 func eachStore(t *testing.T, test func(t *testing.T, h *harness)) {
-	t.Run("sqlite", func(t *testing.T) {
-		db, err := store.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "agora.db"), slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		test(t, newHarness(t, db))
+	storetest.Backends(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		test(t, newHarness(t, open(t)))
 	})
-	t.Run("postgres", func(t *testing.T) {
-		db, err := store.Open(t.Context(), postgresSchema(t), slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		test(t, newHarness(t, db))
-	})
-}
-
-func postgresURL() string {
-	if u := os.Getenv("AGORA_TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
-
-// postgresSchema creates a schema dropped when t ends and returns a URL
-// whose connections use it.
-func postgresSchema(t *testing.T) string {
-	t.Helper()
-	admin, err := sql.Open("pgx", postgresURL())
-	if err == nil {
-		err = admin.PingContext(t.Context())
-	}
-	if err != nil {
-		msg := "Postgres unreachable at " + postgresURL() + " (set AGORA_TEST_DATABASE_URL): " + err.Error()
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "live_test_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Error(err)
-		}
-		admin.Close()
-	})
-	u, err := url.Parse(postgresURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // harness is an engine on a migrated store with a fake clock, a recording
@@ -100,11 +39,8 @@ type harness struct {
 	consultation *agora.Consultation
 }
 
+// newHarness builds the harness on a migrated store.
 func newHarness(t *testing.T, db *store.DB) *harness {
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(t.Context(), "up", io.Discard); err != nil {
-		t.Fatal(err)
-	}
 	h := &harness{t: t, ctx: t.Context(), st: db, clock: newFakeClock(), rec: &recorder{}}
 	h.eng = h.newEngine()
 	h.admin = h.user("admin@example.org", agora.RoleAdmin)

@@ -22,7 +22,7 @@ func editForm(c *agora.Consultation) url.Values {
 
 func draftConsultation(t *testing.T, st agora.Store) *agora.Consultation {
 	t.Helper()
-	c := &agora.Consultation{Slug: "parc-" + itoa(schemaSeq.Add(1)), Title: "Le parc", Status: agora.ConsultationDraft}
+	c := &agora.Consultation{Slug: "parc-" + itoa(uniqueSeq.Add(1)), Title: "Le parc", Status: agora.ConsultationDraft}
 	must(t, st.CreateConsultation(context.Background(), c))
 	return c
 }

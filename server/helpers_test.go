@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,15 +10,13 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/agora-civic/agora"
-	"github.com/agora-civic/agora/store"
+	"github.com/agora-civic/agora/store/storetest"
 )
 
 func TestMain(m *testing.M) {
@@ -29,69 +26,11 @@ func TestMain(m *testing.M) {
 }
 
 // openSQLite returns a fresh migrated SQLite store in a temporary folder.
-func openSQLite(t *testing.T) agora.Store {
-	t.Helper()
-	return openStore(t, "sqlite:"+filepath.Join(t.TempDir(), "agora.db"))
-}
-
-var schemaSeq atomic.Int64
+func openSQLite(t *testing.T) agora.Store { return storetest.OpenSQLite(t) }
 
 // openPostgres returns a fresh migrated store in a new schema of the test
-// database ($AGORA_TEST_DATABASE_URL). It skips the test when Postgres is
-// unreachable, unless $CI is set.
-func openPostgres(t *testing.T) agora.Store {
-	t.Helper()
-	base := os.Getenv("AGORA_TEST_DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	raw, err := sql.Open("pgx", base)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		err = raw.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("postgres unreachable: %v", err)
-		}
-		t.Skipf("postgres unreachable: %v", err)
-	}
-	schema := fmt.Sprintf("server_test_%d_%d", os.Getpid(), schemaSeq.Add(1))
-	if _, err := raw.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		raw.Exec("DROP SCHEMA " + schema + " CASCADE")
-		raw.Close()
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return openStore(t, base+sep+"search_path="+schema)
-}
-
-func openStore(t *testing.T, u string) agora.Store {
-	t.Helper()
-	ctx := context.Background()
-	// Migrate on a connection of its own: goose's Provider.Close may close
-	// the pool it was given.
-	m, err := store.Open(ctx, u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Migrate(ctx, "up", io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	m.Close()
-	db, err := store.Open(ctx, u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
+// database; it skips the test when Postgres is unreachable, unless $CI is set.
+func openPostgres(t *testing.T) agora.Store { return storetest.OpenPostgres(t) }
 
 // backends runs fn against SQLite, and against Postgres when reachable.
 func backends(t *testing.T, fn func(t *testing.T, open func(t *testing.T) agora.Store)) {
@@ -232,10 +171,13 @@ func mustAccount(t *testing.T, st agora.Store, email, name string, role agora.Ro
 	return u
 }
 
+// uniqueSeq keeps test emails and slugs apart.
+var uniqueSeq atomic.Int64
+
 // signedIn returns a client signed in as a new account with role.
 func signedIn(t *testing.T, s *Server, st agora.Store, role agora.Role) (*client, *agora.User) {
 	t.Helper()
-	u := mustAccount(t, st, fmt.Sprintf("%s%d@example.fr", role, schemaSeq.Add(1)), "Camille "+string(role), role)
+	u := mustAccount(t, st, fmt.Sprintf("%s%d@example.fr", role, uniqueSeq.Add(1)), "Camille "+string(role), role)
 	c := newClient(t, s)
 	wantRedirect(t, c.signin(u.Email, "correct horse battery"), "/")
 	return c, u

@@ -17,9 +17,9 @@ import (
 func myContributions(t *testing.T, st agora.Store, u *agora.User) (mine, theirs *agora.Proposal) {
 	t.Helper()
 	ctx := context.Background()
-	cons := &agora.Consultation{Slug: "parc-" + itoa(schemaSeq.Add(1)), Title: "Le parc des rives", Status: agora.ConsultationOpen}
+	cons := &agora.Consultation{Slug: "parc-" + itoa(uniqueSeq.Add(1)), Title: "Le parc des rives", Status: agora.ConsultationOpen}
 	must(t, st.CreateConsultation(ctx, cons))
-	other := mustAccount(t, st, "other"+itoa(schemaSeq.Add(1))+"@example.fr", "Dominique Autre", agora.RoleCitizen)
+	other := mustAccount(t, st, "other"+itoa(uniqueSeq.Add(1))+"@example.fr", "Dominique Autre", agora.RoleCitizen)
 	mine = &agora.Proposal{ConsultationID: cons.ID, AuthorID: &u.ID, Title: "Des bancs à l’ombre", Body: "Sous les platanes.", Status: agora.ProposalApproved}
 	theirs = &agora.Proposal{ConsultationID: cons.ID, AuthorID: &other.ID, Title: "Un parking", Body: "Secret d’autrui.", Status: agora.ProposalApproved}
 	must(t, st.CreateProposal(ctx, mine))

@@ -33,7 +33,7 @@ func newTestRoom(t *testing.T, st agora.Store) *testRoom {
 	t.Helper()
 	s, _ := testServer(t, st, Config{})
 	ctx := context.Background()
-	n := schemaSeq.Add(1)
+	n := uniqueSeq.Add(1)
 	r := &testRoom{t: t, s: s, st: st}
 	r.staff = mustAccount(t, st, fmt.Sprintf("fac%d@example.fr", n), "Fac", agora.RoleFacilitator)
 	r.cons = &agora.Consultation{Slug: fmt.Sprintf("parc-%d", n), Title: "Le parc", Status: agora.ConsultationOpen}
