@@ -28,6 +28,7 @@ type Store interface {
 	AuditStore
 	CounterStore
 	SettingStore
+	RetentionStore
 
 	// WithTx runs fn with a Store whose methods all share one transaction,
 	// committed if fn returns nil and rolled back otherwise. Calling WithTx
@@ -278,4 +279,23 @@ type SettingStore interface {
 	// EnsureSetting stores value under key unless a value is there already,
 	// and returns the stored one: concurrent callers all get the first value.
 	EnsureSetting(ctx context.Context, key, value string) (string, error)
+}
+
+// RetentionStore erases the personal data kept longer than the retention
+// period (AGORA_RETENTION); the hourly sweep calls it.
+type RetentionStore interface {
+	// ForgetBefore, in one transaction:
+	//   - erases the nickname and device token hash of the participants of
+	//     workshops ended (state ended, UpdatedAt) before cutoff; their
+	//     PublicID, UserID, votes and ideas stay;
+	//   - deletes one-time tokens used or expired before cutoff.
+	// It is idempotent: rows already reduced are not counted again.
+	ForgetBefore(ctx context.Context, cutoff time.Time) (ForgetReport, error)
+}
+
+// ForgetReport counts what one ForgetBefore call erased; it holds no
+// personal data, so the sweep can log it.
+type ForgetReport struct {
+	Participants int // participants whose nickname and device token hash were erased
+	Tokens       int // one-time tokens deleted
 }

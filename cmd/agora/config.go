@@ -29,6 +29,7 @@ type Config struct {
 	TallyInterval   time.Duration // live results go out at most once per interval
 	SessionTTL      time.Duration // how long a sign-in lasts
 	ShutdownTimeout time.Duration // graceful drain on SIGTERM
+	Retention       time.Duration // personal data older than this is erased by the hourly sweep; 0 keeps it
 	LogLevel        string        // debug, info, warn, error
 	LogFormat       string        // text or json
 	Dev             bool          // read templates and static files from disk
@@ -39,6 +40,9 @@ type Config struct {
 	FloodRate       int           // per-address flood guard: requests per second; negative: off
 	FloodBurst      int           // per-address flood guard: requests at once
 }
+
+// defaultRetention is how long personal data is kept: one year.
+const defaultRetention = 365 * 24 * time.Hour
 
 // setting ties one Config field to its flag and environment variable.
 type setting struct {
@@ -63,6 +67,7 @@ func (c *Config) settings() []setting {
 		durSetting(&c.TallyInterval, "tally-interval", 100*time.Millisecond, "live results are sent at most once per interval", "AGORA_TALLY_INTERVAL"),
 		durSetting(&c.SessionTTL, "session-ttl", 30*24*time.Hour, "how long a sign-in lasts", "AGORA_SESSION_TTL"),
 		durSetting(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to drain on SIGTERM", "AGORA_SHUTDOWN_TIMEOUT"),
+		durSetting(&c.Retention, "retention", defaultRetention, "personal data older than this is erased by the hourly sweep: participants' nicknames and device tokens of workshops ended that long ago, used or expired one-time links (0: keep)", "AGORA_RETENTION"),
 		strSetting(&c.LogLevel, "log-level", "info", "debug, info, warn or error", "AGORA_LOG_LEVEL"),
 		strSetting(&c.LogFormat, "log-format", "text", "text or json", "AGORA_LOG_FORMAT"),
 		boolSetting(&c.Dev, "dev", false, "read templates and static files from disk (development)", "AGORA_DEV"),
@@ -213,6 +218,9 @@ func (c *Config) finish() error {
 	}
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		return errors.New("set both AGORA_ADMIN_EMAIL and AGORA_ADMIN_PASSWORD, or neither")
+	}
+	if c.Retention < 0 {
+		return errors.New("retention must be positive, or 0 to keep personal data")
 	}
 	if c.TallyInterval <= 0 {
 		return errors.New("tally interval must be positive")
