@@ -34,7 +34,6 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/agora-civic/agora"
 	"github.com/agora-civic/agora/hub"
@@ -293,36 +292,6 @@ func (p *procNode) term() error {
 	}
 	p.cmd = nil
 	return err
-}
-
-// --- a private redis-server -----------------------------------------------
-
-// startPrivateRedis runs a redis-server of this test on a free port and
-// returns its URL. It skips the test without redis-server (fails in CI).
-func startPrivateRedis(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		skipOrFailFault(t, "no redis-server in PATH: "+err.Error())
-	}
-	ln := listenLoopback(t)
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port)})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("redis-server did not start")
-		}
-		time.Sleep(20 * time.Millisecond) // polling readiness, with a deadline
-	}
-	return fmt.Sprintf("redis://127.0.0.1:%d/0", port)
 }
 
 // --- a proxy that cuts a phone off -----------------------------------------

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"github.com/agora-civic/agora/internal/redistest"
 	"io"
 	"os"
 	"path/filepath"
@@ -42,7 +43,7 @@ func TestFault_NodeKilled(t *testing.T) {
 	// The binary has no setting for the Redis key prefix ("agora:"), so
 	// the nodes use a redis-server of this test rather than the shared one:
 	// topics are named by workshop ID, which restarts at 1 in each schema.
-	redisURL := startPrivateRedis(t)
+	redisURL := redistest.Start(t).URL()
 	bin := buildAgora(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -4,13 +4,15 @@ import (
 	"context"
 	"sync"
 	"testing"
+
+	"github.com/agora-civic/agora/internal/redistest"
 )
 
 // TestRedis_LocalAndInternal checks the two kinds of messages that are not
 // topic events: latest values stay on their node and take no seq, internal
 // messages cross nodes but reach no socket.
 func TestRedis_LocalAndInternal(t *testing.T) {
-	url := testRedisURL(t)
+	url := redistest.URL(t)
 	prefix := uniquePrefix(t)
 	a, urlA := startNode(t, url, prefix, "a")
 	b, urlB := startNode(t, url, prefix, "b")

@@ -4,41 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"strconv"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/agora-civic/agora/internal/redistest"
 )
-
-// testRedisURL returns the shared test Redis, skipping the test when it
-// does not answer, unless CI is set.
-func testRedisURL(t *testing.T) string {
-	t.Helper()
-	url := os.Getenv("AGORA_TEST_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(opts)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("redis at %s: %v", url, err)
-		}
-		t.Skipf("no redis at %s (set AGORA_TEST_REDIS_URL): %v", url, err)
-	}
-	return url
-}
 
 func uniquePrefix(t *testing.T) string {
 	var b [4]byte
@@ -59,7 +29,7 @@ func startNode(t *testing.T, url, prefix, node string) (*Hub, string) {
 }
 
 func TestRedis_TwoNodes(t *testing.T) {
-	url := testRedisURL(t)
+	url := redistest.URL(t)
 	prefix := uniquePrefix(t)
 	a, urlA := startNode(t, url, prefix, "a")
 	b, urlB := startNode(t, url, prefix, "b")
@@ -104,60 +74,11 @@ func TestRedis_TwoNodes(t *testing.T) {
 	})
 }
 
-// redisProcess is a redis-server of this test alone, on a free port.
-type redisProcess struct {
-	t    *testing.T
-	port int
-	cmd  *exec.Cmd
-}
-
-func startRedisProcess(t *testing.T) *redisProcess {
-	t.Helper()
-	if _, err := os.Stat("/usr/bin/redis-server"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("no /usr/bin/redis-server")
-		}
-		t.Skip("no /usr/bin/redis-server")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	p := &redisProcess{t: t, port: port}
-	p.start()
-	t.Cleanup(p.stop)
-	return p
-}
-
-func (p *redisProcess) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", p.port) }
-
-func (p *redisProcess) start() {
-	p.t.Helper()
-	p.cmd = exec.Command("/usr/bin/redis-server", "--port", strconv.Itoa(p.port),
-		"--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := p.cmd.Start(); err != nil {
-		p.t.Fatal(err)
-	}
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(p.port)})
-	defer c.Close()
-	waitFor(p.t, "redis-server up", func() bool { return c.Ping(context.Background()).Err() == nil })
-}
-
-func (p *redisProcess) stop() {
-	if p.cmd != nil && p.cmd.Process != nil {
-		p.cmd.Process.Kill()
-		p.cmd.Wait()
-		p.cmd = nil
-	}
-}
-
 func TestRedis_RestartResyncs(t *testing.T) {
-	rp := startRedisProcess(t)
+	rp := redistest.Start(t)
 	prefix := uniquePrefix(t)
-	a, urlA := startNode(t, rp.url(), prefix, "a")
-	b, urlB := startNode(t, rp.url(), prefix, "b")
+	a, urlA := startNode(t, rp.URL(), prefix, "a")
+	b, urlB := startNode(t, rp.URL(), prefix, "b")
 	const topic = "w:43:screen"
 	ca := dial(t, urlA+"?topic="+topic)
 	ca.next()
@@ -170,7 +91,7 @@ func TestRedis_RestartResyncs(t *testing.T) {
 		}
 	}
 
-	rp.stop()
+	rp.Stop()
 	for _, h := range []*Hub{a, b} {
 		waitFor(t, "broker degraded", func() bool { return h.Ready() != nil })
 	}
@@ -183,7 +104,7 @@ func TestRedis_RestartResyncs(t *testing.T) {
 		t.Fatalf("local socket got %+v, want a snapshot", m)
 	}
 
-	rp.start()
+	rp.Start()
 	for _, h := range []*Hub{a, b} {
 		waitFor(t, "broker back", func() bool { return h.Ready() == nil })
 	}

@@ -9,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,40 +16,15 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/google/go-cmp/cmp"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/agora-civic/agora"
 	"github.com/agora-civic/agora/hub"
+	"github.com/agora-civic/agora/internal/redistest"
 	"github.com/agora-civic/agora/live"
 )
 
 // Two nodes share one store and one Redis; phones vote on both, and the
 // screen of each node must show the store's exact tally.
-
-// testRedisURL returns the shared test Redis, skipping the test when it
-// does not answer, unless CI is set.
-func testRedisURL(t *testing.T) string {
-	t.Helper()
-	url := os.Getenv("AGORA_TEST_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(opts)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("redis at %s: %v", url, err)
-		}
-		t.Skipf("no redis at %s (set AGORA_TEST_REDIS_URL): %v", url, err)
-	}
-	return url
-}
 
 // node is one server with its own hub, Redis broker and engine.
 type node struct {
@@ -254,7 +227,7 @@ func uniqueRedisPrefix(t *testing.T) string {
 }
 
 func TestNodes_ExactTallies(t *testing.T) {
-	url := testRedisURL(t)
+	url := redistest.URL(t)
 	st := openPostgres(t)
 	prefix := uniqueRedisPrefix(t)
 	a := startServerNode(t, st, url, prefix)
@@ -272,11 +245,11 @@ func TestNodes_ExactTallies(t *testing.T) {
 }
 
 func TestNodes_RedisRestart(t *testing.T) {
-	rp := startRedisServer(t)
+	rp := redistest.Start(t)
 	st := openPostgres(t)
 	prefix := uniqueRedisPrefix(t)
-	a := startServerNode(t, st, rp.url(), prefix)
-	b := startServerNode(t, st, rp.url(), prefix)
+	a := startServerNode(t, st, rp.URL(), prefix)
+	b := startServerNode(t, st, rp.URL(), prefix)
 	r := newLiveRoom(t, st, 20)
 	screenA, screenB := a.dialScreen(t, r), b.dialScreen(t, r)
 	waitUntil(t, "screens attached", func() bool { return a.hub.Stats().Sockets == 1 && b.hub.Stats().Sockets == 1 })
@@ -284,12 +257,12 @@ func TestNodes_RedisRestart(t *testing.T) {
 	r.vote(t, nodes, 2, 0)
 	waitExact(t, "before the restart", st, r, 2*time.Second, screenA, screenB)
 
-	rp.stop()
+	rp.Stop()
 	for _, n := range nodes {
 		waitUntil(t, "broker degraded", func() bool { return n.hub.Ready() != nil })
 	}
 	r.vote(t, nodes, 3, 1) // the nodes cannot tell each other
-	rp.start()
+	rp.Start()
 	for _, n := range nodes {
 		waitUntil(t, "broker back", func() bool { return n.hub.Ready() == nil })
 	}
@@ -297,52 +270,4 @@ func TestNodes_RedisRestart(t *testing.T) {
 
 	r.vote(t, nodes, 2, 2) // and they tell each other again
 	waitExact(t, "votes after the restart", st, r, 2*time.Second, screenA, screenB)
-}
-
-// redisServer is a redis-server of one test, on a free port.
-type redisServer struct {
-	t    *testing.T
-	port int
-	cmd  *exec.Cmd
-}
-
-func startRedisServer(t *testing.T) *redisServer {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("no redis-server")
-		}
-		t.Skip("no redis-server")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &redisServer{t: t, port: ln.Addr().(*net.TCPAddr).Port}
-	ln.Close()
-	p.start()
-	t.Cleanup(p.stop)
-	return p
-}
-
-func (p *redisServer) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", p.port) }
-
-func (p *redisServer) start() {
-	p.t.Helper()
-	p.cmd = exec.Command("redis-server", "--port", strconv.Itoa(p.port),
-		"--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := p.cmd.Start(); err != nil {
-		p.t.Fatal(err)
-	}
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(p.port)})
-	defer c.Close()
-	waitUntil(p.t, "redis-server up", func() bool { return c.Ping(context.Background()).Err() == nil })
-}
-
-func (p *redisServer) stop() {
-	if p.cmd != nil && p.cmd.Process != nil {
-		p.cmd.Process.Kill()
-		p.cmd.Wait()
-		p.cmd = nil
-	}
 }
