@@ -138,6 +138,10 @@ func TestA11y_KeyboardTreeAndMotion(t *testing.T) {
 	// a new question is said once.
 	dash.command("[data-current]", "reveal")
 	phone.waitFor("the results on the phone", `document.querySelector('[data-results] [data-bar]')`, liveTimeout)
+	// The other phone redraws for the reveal too (after up to 1 s of
+	// jitter): vote once it has, so the redraw cannot replace the form
+	// under the vote.
+	other.waitFor("the results on the other phone", `document.querySelector('[data-results] [data-bar]')`, liveTimeout)
 	eval[bool](phone, `(() => {
 		window.__said = [];
 		for (const el of document.querySelectorAll('[aria-live]:not([aria-live="off"]), [role="status"], [role="alert"]'))

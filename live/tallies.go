@@ -228,6 +228,9 @@ func (e *Engine) load(ctx context.Context, lt *liveTally) error {
 		}
 		close(lt.loading)
 		lt.loading, lt.pending, lt.stale = nil, nil, false
+		if lt.dirty { // a flush was asked for while loading
+			e.changed(lt)
+		}
 		lt.mu.Unlock()
 		return nil
 	}
@@ -354,7 +357,9 @@ func (e *Engine) flush(lt *liveTally) {
 	}
 	defer e.tallies.wg.Done()
 	lt.mu.Lock()
-	if !lt.dirty || lt.dropped {
+	// Not loaded yet (a change from another node can arm a flush while the
+	// load runs, or after it failed): keep it dirty, the load flushes it.
+	if !lt.dirty || lt.dropped || !lt.loaded {
 		lt.armed, lt.timer = false, nil
 		lt.mu.Unlock()
 		return
