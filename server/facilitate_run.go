@@ -114,25 +114,15 @@ func (s *Server) handleActivityCommand(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx, u := c.UserContext(), s.mustUser(c)
-	switch c.Params("command") {
-	case "open":
-		err = s.engine.OpenActivity(ctx, u, a.ID)
-	case "close":
-		err = s.engine.CloseActivity(ctx, u, a.ID)
-	case "reveal":
-		err = s.engine.RevealResults(ctx, u, a.ID)
-	case "hide":
-		err = s.engine.HideResults(ctx, u, a.ID)
-	case "reset":
-		if c.FormValue("confirm") != "yes" {
-			return c.Redirect("/facilitate/"+w.JoinCode+"?confirm=reset&activity="+strconv.FormatInt(a.ID, 10)+"#confirm", fiber.StatusSeeOther)
-		}
-		err = s.engine.ResetActivity(ctx, u, a.ID)
-	default:
+	name := c.Params("command")
+	command, ok := activityCommands[name]
+	if !ok {
 		return agora.Errorf(agora.ENOTFOUND, "error.page_not_found")
 	}
-	if err != nil {
+	if name == "reset" && c.FormValue("confirm") != "yes" {
+		return c.Redirect("/facilitate/"+w.JoinCode+"?confirm=reset&activity="+strconv.FormatInt(a.ID, 10)+"#confirm", fiber.StatusSeeOther)
+	}
+	if err := command(s.engine, c.UserContext(), s.mustUser(c), a.ID); err != nil {
 		return s.commandError(c, w, err)
 	}
 	return s.done(c, w)
@@ -145,23 +135,15 @@ func (s *Server) handleWorkshopCommand(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx, u := c.UserContext(), s.mustUser(c)
-	switch c.Params("command") {
-	case "next":
-		err = s.engine.Next(ctx, u, w.ID)
-	case "previous":
-		err = s.engine.Previous(ctx, u, w.ID)
-	case "start":
-		err = s.engine.StartWorkshop(ctx, u, w.ID)
-	case "end":
-		if c.FormValue("confirm") != "yes" {
-			return c.Redirect("/facilitate/"+w.JoinCode+"?confirm=end#confirm", fiber.StatusSeeOther)
-		}
-		err = s.engine.EndWorkshop(ctx, u, w.ID)
-	default:
+	name := c.Params("command")
+	command, ok := workshopCommands[name]
+	if !ok {
 		return agora.Errorf(agora.ENOTFOUND, "error.page_not_found")
 	}
-	if err != nil {
+	if name == "end" && c.FormValue("confirm") != "yes" {
+		return c.Redirect("/facilitate/"+w.JoinCode+"?confirm=end#confirm", fiber.StatusSeeOther)
+	}
+	if err := command(s.engine, c.UserContext(), s.mustUser(c), w.ID); err != nil {
 		return s.commandError(c, w, err)
 	}
 	return s.done(c, w)
