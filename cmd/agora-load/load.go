@@ -110,7 +110,7 @@ func (r *runner) setup(ctx context.Context) error {
 	r.sockets[n] = r.screen
 	last := len(r.cfg.Bases) - 1
 	f, err := dialSocket(ctx, r.pool.wsClient(n+1), r.wsURL(last, "facilitator", ""), r.cfg.origin(last), r.staff.cookieHeader(), n+1,
-		func(s *socket, ev event) { r.deliver(s, ev) })
+		func(s *socket, ev event) { r.deliver(s, ev, nil) })
 	if err != nil {
 		return fmt.Errorf("facilitator socket: %w", err)
 	}
@@ -120,7 +120,7 @@ func (r *runner) setup(ctx context.Context) error {
 
 // onScreenEvent records the projector's tallies of the poll.
 func (r *runner) onScreenEvent(s *socket, ev event) {
-	r.deliver(s, ev)
+	r.deliver(s, ev, nil)
 	if ev.Type != "tally" {
 		return
 	}

@@ -139,15 +139,17 @@ func (r *runner) check(op string, status int, err error) error {
 }
 
 // onParticipantEvent counts deliveries and, when the poll's opening
-// arrives, schedules the phone's vote a moment later.
+// arrives, schedules the phone's vote a moment later. The vote is claimed
+// before the delivery counts, or voteBurst could see the round complete
+// and give the phone up as one that never saw the poll open.
 func (r *runner) onParticipantEvent(p *participant) func(*socket, event) {
-	return func(s *socket, ev event) {
-		rd := r.deliver(s, ev)
-		if rd != nil && rd.name == "open" && p.claimed.CompareAndSwap(false, true) {
+	claim := func(rd *round) {
+		if rd.name == "open" && p.claimed.CompareAndSwap(false, true) {
 			delay := time.Duration(mrand.Int64N(int64(r.cfg.VoteSpread) + 1))
 			time.AfterFunc(delay, func() { r.vote(r.ctx, p) })
 		}
 	}
+	return func(s *socket, ev event) { r.deliver(s, ev, claim) }
 }
 
 // vote casts the phone's vote, retrying with the same idempotency key

@@ -23,23 +23,26 @@ type round struct {
 }
 
 // deliver counts every message a socket receives and, for a "state"
-// event, records its delivery in the current round. It returns the round
-// the event belongs to, or nil.
-func (r *runner) deliver(s *socket, ev event) *round {
+// event, records its delivery in the current round. It calls first, when
+// not nil, with the round the event belongs to before the delivery is
+// counted, so whatever first does happens before broadcast returns.
+func (r *runner) deliver(s *socket, ev event, first func(*round)) {
 	r.messages.Add(1)
 	if ev.Type != "state" {
-		return nil
+		return
 	}
 	rd := r.round.Load()
 	if rd == nil || s.seen >= rd.id {
-		return nil
+		return
 	}
 	s.seen = rd.id
+	if first != nil {
+		first(rd)
+	}
 	rd.lat[s.idx].Store(max(1, int64(ev.At.Sub(rd.t0))))
 	if rd.remaining.Add(-1) == 0 {
 		close(rd.done)
 	}
-	return rd
 }
 
 // broadcast sends a staff command and waits until every socket received
