@@ -129,6 +129,8 @@ type ParticipantStore interface {
 	// UpdateParticipant writes Nickname and UserID.
 	UpdateParticipant(ctx context.Context, p *Participant) error
 	CountParticipants(ctx context.Context, workshopID int64) (int, error)
+	// ListParticipants returns a workshop's devices, oldest first (the report).
+	ListParticipants(ctx context.Context, workshopID int64) ([]*Participant, error)
 	// ListUserParticipants returns the devices linked to an account, oldest first.
 	ListUserParticipants(ctx context.Context, userID int64) ([]*Participant, error)
 }
@@ -172,6 +174,9 @@ type ProposalStore interface {
 	ProposalCategories(ctx context.Context, consultationID int64) ([]string, error)
 	// SupportedBy returns those of proposalIDs that the user supports online.
 	SupportedBy(ctx context.Context, userID int64, proposalIDs []int64) ([]int64, error)
+	// ListSupports returns every support given to a consultation's
+	// proposals and ideas, oldest first (the open data).
+	ListSupports(ctx context.Context, consultationID int64) ([]*Support, error)
 	// ListUserSupports returns the supports a user gave online or in the
 	// room from a linked device, oldest first.
 	ListUserSupports(ctx context.Context, userID int64) ([]*Support, error)

@@ -45,6 +45,15 @@ func (s *DB) ListUserSupports(ctx context.Context, userID int64) ([]*agora.Suppo
 		ORDER BY created_at, proposal_id`, userID)
 }
 
+// ListSupports returns the supports of a consultation's proposals, oldest first.
+func (s *DB) ListSupports(ctx context.Context, consultationID int64) ([]*agora.Support, error) {
+	return list(ctx, s, "list supports", scanSupport, `SELECT
+		s.proposal_id, s.participant_id, s.user_id, s.channel, s.created_at FROM supports s
+		JOIN proposals p ON p.id = s.proposal_id
+		WHERE p.consultation_id = $1
+		ORDER BY s.created_at, s.proposal_id, s.participant_id, s.user_id`, consultationID)
+}
+
 // CountOpenFlags returns the number of unresolved flags by consultation.
 func (s *DB) CountOpenFlags(ctx context.Context) (map[int64]int, error) {
 	const op = "count open flags"

@@ -48,3 +48,9 @@ func (s *DB) UpdateParticipant(ctx context.Context, p *agora.Participant) error 
 func (s *DB) CountParticipants(ctx context.Context, workshopID int64) (int, error) {
 	return s.count(ctx, "count participants", `SELECT COUNT(*) FROM participants WHERE workshop_id = $1`, workshopID)
 }
+
+// ListParticipants returns a workshop's devices, oldest first.
+func (s *DB) ListParticipants(ctx context.Context, workshopID int64) ([]*agora.Participant, error) {
+	return list(ctx, s, "list participants", scanParticipant, `SELECT `+participantCols+`
+		FROM participants WHERE workshop_id = $1 ORDER BY created_at, id`, workshopID)
+}

@@ -27,7 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) agora.Store) {
 		userTests, sessionTests, consultationTests, workshopTests, activityTests,
 		participantTests, voteTests, proposalTests, supportTests, commentTests, commentMoreTests,
 		flagTests, auditTests, counterTests, settingTests, txTests,
-		proposalMoreTests, mineTests, retentionTests,
+		proposalMoreTests, mineTests, retentionTests, listingTests,
 	}
 	for _, g := range groups {
 		for _, tc := range g {
