@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 // Buffer sizes of a hijacked WebSocket. Clients send only keepalives, so
@@ -39,6 +40,11 @@ func (w *upgradeWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	nc, _, err := hj.Hijack()
 	if err != nil {
+		return nil, nil, err
+	}
+	// The HTTP server's read timeout armed for the upgrade request must not
+	// cut the socket: from here the hub's keepalive decides.
+	if err := nc.SetDeadline(time.Time{}); err != nil {
 		return nil, nil, err
 	}
 	status := w.status

@@ -36,6 +36,12 @@ type Config struct {
 	SessionTTL time.Duration
 	// BodyLimit caps request bodies in bytes (default 256 KiB).
 	BodyLimit int
+	// ReadTimeout is how long a client has to send a whole request, and
+	// IdleTimeout how long a keep-alive connection may wait unused
+	// (defaults 30 s and 2 min): half-sent requests (slowloris) cannot
+	// hold connections forever. Upgraded WebSockets are exempt.
+	ReadTimeout time.Duration
+	IdleTimeout time.Duration
 	// SigninWindow is the period over which sign-in attempts are counted
 	// (default 15 minutes).
 	SigninWindow time.Duration
@@ -71,6 +77,8 @@ type Config struct {
 const (
 	DefaultSessionTTL     = 30 * 24 * time.Hour
 	DefaultBodyLimit      = 256 << 10
+	DefaultReadTimeout    = 30 * time.Second
+	DefaultIdleTimeout    = 2 * time.Minute
 	DefaultSigninWindow   = 15 * time.Minute
 	DefaultSigninPerEmail = 10
 	DefaultSigninPerIP    = 300
@@ -86,6 +94,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.BodyLimit <= 0 {
 		c.BodyLimit = DefaultBodyLimit
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = DefaultReadTimeout
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = DefaultIdleTimeout
 	}
 	if c.SigninWindow <= 0 {
 		c.SigninWindow = DefaultSigninWindow
@@ -134,6 +148,7 @@ type Server struct {
 	csrf    csrfKeyHolder  // the instance-wide key signing CSRF tokens
 	flood   *floodGuard    // per-address token buckets of this node
 	local   *localCounters // per-participant limits of this node
+	conns   *connTracker   // HTTP connections, bounded at shutdown
 	mail    mailer         // sends password reset links
 	bg      sync.WaitGroup // mails being sent after their request answered
 
@@ -170,11 +185,15 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage: true,
 		BodyLimit:             cfg.BodyLimit,
+		ReadTimeout:           cfg.ReadTimeout,
+		IdleTimeout:           cfg.IdleTimeout,
 		ErrorHandler:          s.handleError,
 		// Protocol() believes X-Forwarded-Proto only from these peers.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          cfg.TrustedProxies,
 	})
+	s.conns = newConnTracker()
+	s.app.Server().ConnState = s.conns.state
 	s.middleware()
 	s.routes()
 	return s, nil
@@ -187,7 +206,7 @@ func (s *Server) App() *fiber.App { return s.app }
 func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 
 // Shutdown stops accepting requests and waits for running ones until ctx ends.
-func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+func (s *Server) Shutdown(ctx context.Context) error { return s.shutdown(ctx) }
 
 func (s *Server) routes() {
 	s.registerHealthRoutes()

@@ -39,6 +39,12 @@ type wsEnv struct {
 
 func newWSEnv(t *testing.T) *wsEnv {
 	t.Helper()
+	return newWSEnvWith(t, Config{})
+}
+
+// newWSEnvWith is newWSEnv with settings; PublicURL is set to the listener.
+func newWSEnvWith(t *testing.T, cfg Config) *wsEnv {
+	t.Helper()
 	ctx := context.Background()
 	st := openSQLite(t)
 	h, err := hub.New(hub.Config{MaxMessageSize: 1024, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -50,7 +56,8 @@ func newWSEnv(t *testing.T) *wsEnv {
 		t.Fatal(err)
 	}
 	e := &wsEnv{t: t, st: st, hub: h, base: "http://" + ln.Addr().String(), serveErr: make(chan error, 1)}
-	e.s, _ = testServerWithHub(t, st, h, Config{PublicURL: e.base})
+	cfg.PublicURL = e.base
+	e.s, _ = testServerWithHub(t, st, h, cfg)
 	go func() { e.serveErr <- e.s.Serve(ln) }()
 	t.Cleanup(e.shutdown)
 
