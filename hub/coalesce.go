@@ -15,6 +15,7 @@ import (
 type coalescer struct {
 	h        *Hub
 	interval time.Duration
+	phones   time.Duration // the interval of participants' topics
 
 	mu      sync.Mutex
 	entries map[coalesceKey]*coalesceEntry
@@ -33,8 +34,16 @@ type coalesceEntry struct {
 	timer   *time.Timer
 }
 
-func newCoalescer(h *Hub, interval time.Duration) *coalescer {
-	return &coalescer{h: h, interval: interval, entries: map[coalesceKey]*coalesceEntry{}}
+func newCoalescer(h *Hub, interval, phones time.Duration) *coalescer {
+	return &coalescer{h: h, interval: interval, phones: phones, entries: map[coalesceKey]*coalesceEntry{}}
+}
+
+// intervalOf is the least time between two messages of a topic's key.
+func (c *coalescer) intervalOf(topic string) time.Duration {
+	if _, a, ok := ParseWorkshopTopic(topic); ok && a == Participants {
+		return c.phones
+	}
+	return c.interval
 }
 
 func (c *coalescer) publish(topic, key, typ string, data any, local bool) {
@@ -72,7 +81,7 @@ func (c *coalescer) fire(k coalesceKey, e *coalesceEntry) {
 	c.send(k, typ, data)
 	c.mu.Lock()
 	if !c.stopped && c.entries[k] == e {
-		e.timer.Reset(c.interval)
+		e.timer.Reset(c.intervalOf(k.topic))
 	}
 	c.mu.Unlock()
 }

@@ -92,3 +92,39 @@ func TestCoalescer_Spacing(t *testing.T) {
 		}
 	}
 }
+
+// Phones get a key at most once per PhoneInterval while the projector gets
+// it every CoalesceInterval, and both get the last state.
+func TestCoalescer_PhonesLessOften(t *testing.T) {
+	const interval, phones = 10 * time.Millisecond, 100 * time.Millisecond
+	h, url := startHub(t, Config{CoalesceInterval: interval, PhoneInterval: phones})
+	screen, phone := dial(t, url+"?topic=w:1:screen"), dial(t, url+"?topic=w:1:participants")
+	screen.next()
+	phone.next()
+	const n = 60
+	start := time.Now()
+	for i := 1; i <= n; i++ {
+		h.PublishLocalCoalesced("w:1:screen", "k", "tally", i)
+		h.PublishLocalCoalesced("w:1:participants", "k", "tally", i)
+		time.Sleep(5 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	count := func(c *client) int {
+		got := 0
+		for {
+			m := c.next()
+			got++
+			if string(m.Data) == "60" {
+				return got
+			}
+		}
+	}
+	onScreen, onPhone := count(screen), count(phone)
+	if maxPhone := int(elapsed/phones) + 2; onPhone > maxPhone {
+		t.Errorf("phone got %d messages in %v, want at most %d", onPhone, elapsed, maxPhone)
+	}
+	if onScreen < 3*onPhone {
+		t.Errorf("screen got %d messages, phone %d: the projector should be updated far more often", onScreen, onPhone)
+	}
+	t.Logf("%d updates in %v: screen got %d, phone %d", n, elapsed.Round(time.Millisecond), onScreen, onPhone)
+}

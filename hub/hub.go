@@ -31,6 +31,11 @@ type Config struct {
 	// CoalesceInterval is the least time between two messages of one
 	// PublishCoalesced key (100 ms).
 	CoalesceInterval time.Duration
+	// PhoneInterval replaces CoalesceInterval on the participants' topics
+	// (1 s). Phones are thousands where projectors and dashboards are a
+	// few: ten tallies a second to 10,000 phones would take most of a core
+	// to write, for figures a phone shows no better than once a second.
+	PhoneInterval time.Duration
 	// SendQueue is how many messages wait for a slow socket before it is
 	// closed with 1013 (64).
 	SendQueue int
@@ -63,6 +68,7 @@ func (c *Config) setDefaults() {
 		}
 	}
 	def(&c.CoalesceInterval, 100*time.Millisecond)
+	def(&c.PhoneInterval, time.Second)
 	def(&c.WriteTimeout, 10*time.Second)
 	def(&c.PingInterval, 25*time.Second)
 	def(&c.PongTimeout, 10*time.Second)
@@ -151,7 +157,7 @@ func New(cfg Config) (*Hub, error) {
 		h.presence = p
 		go h.presenceLoop()
 	}
-	h.coal = newCoalescer(h, cfg.CoalesceInterval)
+	h.coal = newCoalescer(h, cfg.CoalesceInterval, cfg.PhoneInterval)
 	if err := cfg.Broker.Start(h); err != nil {
 		h.cancel()
 		return nil, fmt.Errorf("hub: start broker: %w", err)
@@ -192,7 +198,8 @@ func (h *Hub) Publish(ctx context.Context, topic, typ string, data any) error {
 }
 
 // PublishCoalesced publishes the latest data of (topic, key) at most once
-// per Config.CoalesceInterval: the first at once, later ones when the
+// per Config.CoalesceInterval (Config.PhoneInterval on a participants
+// topic): the first at once, later ones when the
 // interval is over, only the last state of each interval. Use it for
 // tallies and counters; key is e.g. "tally:{activityID}". Errors are logged.
 func (h *Hub) PublishCoalesced(topic, key, typ string, data any) {

@@ -197,7 +197,7 @@ func (m *Main) Close() error {
 // newHub starts the realtime hub: in process by default, across nodes
 // through Redis when REDIS_URL is set.
 func (m *Main) newHub(ctx context.Context) (*hub.Hub, error) {
-	cfg := hub.Config{CoalesceInterval: m.Config.TallyInterval, Logger: m.Logger}
+	cfg := hub.Config{CoalesceInterval: m.Config.TallyInterval, PhoneInterval: m.Config.PhoneInterval, Logger: m.Logger}
 	if m.Config.RedisURL != "" {
 		b, err := hub.NewRedisBroker(ctx, hub.RedisConfig{URL: m.Config.RedisURL, Logger: m.Logger})
 		if err != nil {

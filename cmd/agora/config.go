@@ -27,6 +27,7 @@ type Config struct {
 	AdminPassword   string        // its password (also AGORA_ADMIN_PASSWORD_FILE)
 	TrustedProxies  string        // comma-separated IPs/CIDRs whose X-Forwarded-For is believed
 	TallyInterval   time.Duration // live results go out at most once per interval
+	PhoneInterval   time.Duration // the same, to participants' phones
 	SessionTTL      time.Duration // how long a sign-in lasts
 	ShutdownTimeout time.Duration // graceful drain on SIGTERM
 	Retention       time.Duration // personal data older than this is erased by the hourly sweep; 0 keeps it
@@ -65,6 +66,7 @@ func (c *Config) settings() []setting {
 		secretSetting(strSetting(&c.AdminPassword, "admin-password", "", "password of that first admin", "AGORA_ADMIN_PASSWORD")),
 		strSetting(&c.TrustedProxies, "trusted-proxies", "", "comma-separated proxy IPs or CIDRs whose X-Forwarded-For is trusted", "AGORA_TRUSTED_PROXIES"),
 		durSetting(&c.TallyInterval, "tally-interval", 100*time.Millisecond, "live results are sent at most once per interval", "AGORA_TALLY_INTERVAL"),
+		durSetting(&c.PhoneInterval, "phone-tally-interval", time.Second, "live results and answer counts are sent to participants' phones at most once per interval (the projector and dashboard follow -tally-interval)", "AGORA_PHONE_TALLY_INTERVAL"),
 		durSetting(&c.SessionTTL, "session-ttl", 30*24*time.Hour, "how long a sign-in lasts", "AGORA_SESSION_TTL"),
 		durSetting(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to drain on SIGTERM", "AGORA_SHUTDOWN_TIMEOUT"),
 		durSetting(&c.Retention, "retention", defaultRetention, "personal data older than this is erased by the hourly sweep: participants' nicknames and device tokens of workshops ended that long ago, used or expired one-time links (0: keep)", "AGORA_RETENTION"),
@@ -222,8 +224,8 @@ func (c *Config) finish() error {
 	if c.Retention < 0 {
 		return errors.New("retention must be positive, or 0 to keep personal data")
 	}
-	if c.TallyInterval <= 0 {
-		return errors.New("tally interval must be positive")
+	if c.TallyInterval <= 0 || c.PhoneInterval <= 0 {
+		return errors.New("tally intervals must be positive")
 	}
 	if err := c.checkSMTP(); err != nil {
 		return err

@@ -26,8 +26,8 @@ func TestParseConfig_Defaults(t *testing.T) {
 	if want := "sqlite:" + filepath.Join("data", "agora.db"); c.DatabaseURL != want {
 		t.Fatalf("database URL %q, want %q", c.DatabaseURL, want)
 	}
-	if c.TallyInterval != 100*time.Millisecond {
-		t.Fatalf("tally interval %v", c.TallyInterval)
+	if c.TallyInterval != 100*time.Millisecond || c.PhoneInterval != time.Second {
+		t.Fatalf("tally intervals %v and %v", c.TallyInterval, c.PhoneInterval)
 	}
 }
 
