@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ type Main struct {
 	server *server.Server
 	ln     net.Listener
 	served chan error
+	pprof  *http.Server // -pprof-addr
 
 	sweepEvery   time.Duration // how often expired sessions go (defaultSweepEvery)
 	stopSweep    context.CancelFunc
@@ -84,6 +86,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(m.ln) }()
 	m.startSweep()
+	if err := m.startPprof(); err != nil {
+		return fmt.Errorf("profiler: %w", err)
+	}
 	m.Logger.Info("agora is listening", "url", m.Config.PublicURL, "addr", m.ln.Addr().String(), "database", db.Dialect(), "version", version)
 	fmt.Fprintf(m.out, "\nAgora is running: %s\n\n", m.Config.PublicURL)
 	return nil
@@ -179,6 +184,9 @@ func (m *Main) Close() error {
 		if err := <-m.served; err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)
 		}
+	}
+	if m.pprof != nil {
+		m.pprof.Close()
 	}
 	if m.stopSweep != nil {
 		m.stopSweep()

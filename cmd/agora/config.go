@@ -34,6 +34,7 @@ type Config struct {
 	LogLevel        string        // debug, info, warn, error
 	LogFormat       string        // text or json
 	Dev             bool          // read templates and static files from disk
+	PprofAddr       string        // serves Go's profiler there when set (loopback only)
 	SMTPAddr        string        // mail relay host:port for password reset links; "" logs them
 	SMTPUser        string        // relay user; "" sends without authentication
 	SMTPPassword    string        // relay password (also AGORA_SMTP_PASSWORD_FILE)
@@ -58,6 +59,7 @@ type setting struct {
 func (c *Config) settings() []setting {
 	return []setting{
 		strSetting(&c.Addr, "addr", ":8080", "address to listen on", "AGORA_ADDR"),
+		strSetting(&c.PprofAddr, "pprof-addr", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; keep it on loopback (default off)", "AGORA_PPROF_ADDR"),
 		strSetting(&c.PublicURL, "public-url", "", "public address encoded in QR codes and checked as WebSocket origin (default http://localhost plus the port)", "AGORA_PUBLIC_URL"),
 		strSetting(&c.DataDir, "data-dir", "data", "folder for the SQLite database", "AGORA_DATA_DIR"),
 		secretSetting(strSetting(&c.DatabaseURL, "database-url", "", "postgres://… or sqlite:PATH (default SQLite in the data folder)", "AGORA_DATABASE_URL", "DATABASE_URL")),
