@@ -115,11 +115,11 @@ func (s *Server) handleAPIVote(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	p, err := s.activityParticipant(c, id)
+	p, a, w, err := s.activityRoom(c, id)
 	if err != nil {
 		return err
 	}
-	v, err := s.castVote(c.UserContext(), p, id, in)
+	v, err := s.castVote(c.UserContext(), p, a, w, in)
 	if err != nil {
 		return err
 	}
@@ -177,15 +177,23 @@ func (s *Server) handleAPISupport(add bool) fiber.Handler {
 // activityParticipant returns this device's participant in the workshop
 // of an activity.
 func (s *Server) activityParticipant(c *fiber.Ctx, activityID int64) (*agora.Participant, error) {
+	p, _, _, err := s.activityRoom(c, activityID)
+	return p, err
+}
+
+// activityRoom is activityParticipant that also returns the activity and
+// its workshop as read.
+func (s *Server) activityRoom(c *fiber.Ctx, activityID int64) (*agora.Participant, *agora.Activity, *agora.Workshop, error) {
 	a, err := s.store.ActivityByID(c.UserContext(), activityID)
 	if err != nil {
-		return nil, notFoundAs(err, "error.activity_not_found")
+		return nil, nil, nil, notFoundAs(err, "error.activity_not_found")
 	}
 	w, err := s.store.WorkshopByID(c.UserContext(), a.WorkshopID)
 	if err != nil {
-		return nil, notFoundAs(err, "error.workshop_not_found")
+		return nil, nil, nil, notFoundAs(err, "error.workshop_not_found")
 	}
-	return s.deviceParticipant(c, w)
+	p, err := s.deviceParticipant(c, w)
+	return p, a, w, err
 }
 
 // ideaParticipant returns this device's participant in the workshop of

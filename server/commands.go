@@ -108,7 +108,7 @@ func (s *Server) limitPerMinute(ctx context.Context, limits map[string]int) erro
 // castVote records p's vote in an activity, after the rate limit. A retry
 // of a vote that succeeded (same idempotency key) does not count again; a
 // refused one does, so resending a 429 with its key gains nothing.
-func (s *Server) castVote(ctx context.Context, p *agora.Participant, activityID int64, in voteRequest) (*agora.Vote, error) {
+func (s *Server) castVote(ctx context.Context, p *agora.Participant, a *agora.Activity, w *agora.Workshop, in voteRequest) (*agora.Vote, error) {
 	if len(in.IdempotencyKey) > maxIdempotencyKeyLen {
 		return nil, agora.Errorf(agora.EINVALID, "error.idempotency_key_invalid", maxIdempotencyKeyLen)
 	}
@@ -123,7 +123,7 @@ func (s *Server) castVote(ctx context.Context, p *agora.Participant, activityID 
 			return nil, tooMany("error.too_many_votes", windowLeft(now, time.Minute), MaxVotesPerMinute)
 		}
 	}
-	v, err := s.engine.Vote(ctx, p, activityID, live.VoteInput{Choices: in.Choices, Words: in.Words, Value: in.Value})
+	v, err := s.engine.VoteOn(ctx, p, a, w, live.VoteInput{Choices: in.Choices, Words: in.Words, Value: in.Value})
 	if err == nil && keyID != "" {
 		s.local.hit(keyID, idempotencyWindow, now)
 	}
@@ -173,6 +173,16 @@ func (s *Server) workshopByCode(ctx context.Context, code string) (*agora.Worksh
 		return nil, agora.WrapError(agora.ENOTFOUND, "error.workshop_not_found", err)
 	}
 	return w, err
+}
+
+// checkClientKey refuses an idempotency key that is too long or holds
+// what the store cannot keep (control characters, invalid UTF-8). The
+// empty key is valid: it asks for no deduplication.
+func checkClientKey(k string) error {
+	if len(k) > maxIdempotencyKeyLen || !printableKey(k) {
+		return agora.Errorf(agora.EINVALID, "error.client_key_invalid", maxIdempotencyKeyLen)
+	}
+	return nil
 }
 
 // printableKey reports whether a client's key is valid UTF-8 without

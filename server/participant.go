@@ -49,8 +49,13 @@ func (s *Server) handleVoteForm(c *fiber.Ctx) error {
 	}
 	activityID, _ := strconv.ParseInt(c.FormValue("activity_id"), 10, 64)
 	in, err := voteFromForm(c)
+	var a *agora.Activity
 	if err == nil {
-		_, err = s.castVote(c.UserContext(), p, activityID, in)
+		a, err = s.store.ActivityByID(c.UserContext(), activityID)
+		err = notFoundAs(err, "error.activity_not_found")
+	}
+	if err == nil {
+		_, err = s.castVote(c.UserContext(), p, a, w, in)
 	}
 	return s.afterForm(c, w, p, err, "vote", participantForm{})
 }
