@@ -32,7 +32,8 @@ type Main struct {
 	server *server.Server
 	ln     net.Listener
 	served chan error
-	pprof  *http.Server // -pprof-addr
+	pprof  *http.Server       // -pprof-addr
+	votes  *store.GroupCommit // the engine's votes, committed in batches (-vote-batch)
 
 	sweepEvery   time.Duration // how often expired sessions go (defaultSweepEvery)
 	stopSweep    context.CancelFunc
@@ -67,7 +68,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.hub, err = m.newHub(ctx); err != nil {
 		return err
 	}
-	m.engine = server.NewEngine(db, m.hub, live.Options{TallyInterval: m.Config.TallyInterval, Logger: m.Logger})
+	var votes agora.Store = db
+	if m.Config.VoteBatch > 0 {
+		m.votes = store.NewGroupCommit(db, m.Config.VoteBatch, maxVoteBatch)
+		votes = m.votes
+	}
+	m.engine = server.NewEngine(votes, m.hub, live.Options{TallyInterval: m.Config.TallyInterval, Logger: m.Logger})
 	// Re-arm the countdowns of open activities; close the ones that expired
 	// while the server was down.
 	if err := m.engine.Resume(ctx); err != nil {
@@ -93,6 +99,10 @@ func (m *Main) Run(ctx context.Context) error {
 	fmt.Fprintf(m.out, "\nAgora is running: %s\n\n", m.Config.PublicURL)
 	return nil
 }
+
+// maxVoteBatch caps a group commit: a hall's burst commits in a few
+// transactions, none so long that its first vote waits for its last.
+const maxVoteBatch = 256
 
 // Addr is the address the server listens on (useful with -addr :0).
 func (m *Main) Addr() net.Addr { return m.ln.Addr() }
@@ -194,6 +204,9 @@ func (m *Main) Close() error {
 	}
 	if m.engine != nil {
 		m.engine.Close()
+	}
+	if m.votes != nil {
+		m.votes.Stop() // commits the votes still queued
 	}
 	if m.db != nil {
 		errs = append(errs, m.db.Close())

@@ -28,6 +28,7 @@ type Config struct {
 	TrustedProxies  string        // comma-separated IPs/CIDRs whose X-Forwarded-For is believed
 	TallyInterval   time.Duration // live results go out at most once per interval
 	PhoneInterval   time.Duration // the same, to participants' phones
+	VoteBatch       time.Duration // votes wait this long to commit together; 0 commits each alone
 	SessionTTL      time.Duration // how long a sign-in lasts
 	ShutdownTimeout time.Duration // graceful drain on SIGTERM
 	Retention       time.Duration // personal data older than this is erased by the hourly sweep; 0 keeps it
@@ -69,6 +70,7 @@ func (c *Config) settings() []setting {
 		strSetting(&c.TrustedProxies, "trusted-proxies", "", "comma-separated proxy IPs or CIDRs whose X-Forwarded-For is trusted", "AGORA_TRUSTED_PROXIES"),
 		durSetting(&c.TallyInterval, "tally-interval", 100*time.Millisecond, "live results are sent at most once per interval", "AGORA_TALLY_INTERVAL"),
 		durSetting(&c.PhoneInterval, "phone-tally-interval", time.Second, "live results and answer counts are sent to participants' phones at most once per interval (the projector and dashboard follow -tally-interval)", "AGORA_PHONE_TALLY_INTERVAL"),
+		durSetting(&c.VoteBatch, "vote-batch", 2*time.Millisecond, "room votes arriving together are committed in one transaction, waiting up to this long for more (group commit; each is acknowledged only once committed; 0: one commit per vote)", "AGORA_VOTE_BATCH"),
 		durSetting(&c.SessionTTL, "session-ttl", 30*24*time.Hour, "how long a sign-in lasts", "AGORA_SESSION_TTL"),
 		durSetting(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to drain on SIGTERM", "AGORA_SHUTDOWN_TIMEOUT"),
 		durSetting(&c.Retention, "retention", defaultRetention, "personal data older than this is erased by the hourly sweep: participants' nicknames and device tokens of workshops ended that long ago, used or expired one-time links (0: keep)", "AGORA_RETENTION"),
@@ -225,6 +227,9 @@ func (c *Config) finish() error {
 	}
 	if c.Retention < 0 {
 		return errors.New("retention must be positive, or 0 to keep personal data")
+	}
+	if c.VoteBatch < 0 {
+		return errors.New("vote batch must be positive, or 0 to commit each vote alone")
 	}
 	if c.TallyInterval <= 0 || c.PhoneInterval <= 0 {
 		return errors.New("tally intervals must be positive")

@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/agora-civic/agora"
+)
+
+// GroupCommit is a Store whose PutVote commits concurrent votes together:
+// when a poll opens, a hall of phones votes within seconds, and one commit
+// (one WAL flush on Postgres, one write lock on SQLite) per vote is what
+// queues them. Votes arriving while a batch commits form the next batch,
+// which also waits Window for more, up to Max votes. Each PutVote returns
+// only once its own vote is committed, so an acknowledgement still means
+// stored. A batch that fails is retried vote by vote, so one bad vote
+// fails alone.
+type GroupCommit struct {
+	agora.Store
+	window time.Duration
+	max    int
+
+	in      chan *pendingVote
+	mu      sync.RWMutex // held for reading while sending to in
+	closed  bool
+	stopped chan struct{}
+
+	batches, votes atomic.Int64
+}
+
+// pendingVote is one PutVote waiting for its batch.
+type pendingVote struct {
+	v        *agora.Vote
+	replaced bool
+	err      error
+	done     chan struct{}
+}
+
+// GroupCommitStats counts what a GroupCommit did.
+type GroupCommitStats struct {
+	Batches int64 // transactions committed or tried
+	Votes   int64 // votes in them
+}
+
+// commitTimeout bounds one batch: its votes' callers wait for it.
+const commitTimeout = 15 * time.Second
+
+// NewGroupCommit starts batching st's PutVote calls; window is how long a
+// batch waits for more votes (a few milliseconds), max its size. Stop
+// stops it; st stays open.
+func NewGroupCommit(st agora.Store, window time.Duration, max int) *GroupCommit {
+	g := &GroupCommit{Store: st, window: window, max: max,
+		in: make(chan *pendingVote, max), stopped: make(chan struct{})}
+	go g.run()
+	return g
+}
+
+// PutVote queues v for the next batch and waits for its commit. It waits
+// even when ctx ends: the vote may be committing, and the caller must learn
+// whether it was, or its tally would miss a stored vote.
+func (g *GroupCommit) PutVote(ctx context.Context, v *agora.Vote) (bool, error) {
+	p := &pendingVote{v: v, done: make(chan struct{})}
+	g.mu.RLock()
+	if g.closed {
+		g.mu.RUnlock()
+		return g.Store.PutVote(ctx, v)
+	}
+	select {
+	case g.in <- p:
+		g.mu.RUnlock()
+	case <-ctx.Done():
+		g.mu.RUnlock()
+		return false, agora.WrapError(agora.EUNAVAILABLE, "error.unavailable", ctx.Err())
+	}
+	<-p.done
+	return p.replaced, p.err
+}
+
+// Stats returns the batches committed so far.
+func (g *GroupCommit) Stats() GroupCommitStats {
+	return GroupCommitStats{Batches: g.batches.Load(), Votes: g.votes.Load()}
+}
+
+// Stop commits the votes already queued and stops batching; later
+// PutVote calls go straight to the store.
+func (g *GroupCommit) Stop() {
+	g.mu.Lock()
+	if !g.closed {
+		g.closed = true
+		close(g.in)
+	}
+	g.mu.Unlock()
+	<-g.stopped
+}
+
+func (g *GroupCommit) run() {
+	defer close(g.stopped)
+	for first := range g.in {
+		batch := []*pendingVote{first}
+		timer := time.NewTimer(g.window)
+	collect:
+		for len(batch) < g.max {
+			select {
+			case p, ok := <-g.in:
+				if !ok {
+					break collect
+				}
+				batch = append(batch, p)
+			case <-timer.C:
+				break collect
+			}
+		}
+		timer.Stop()
+		g.commit(batch)
+	}
+}
+
+// commit writes a batch in one transaction, or vote by vote if it fails.
+func (g *GroupCommit) commit(batch []*pendingVote) {
+	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	defer cancel()
+	g.batches.Add(1)
+	g.votes.Add(int64(len(batch)))
+	vs := make([]*agora.Vote, len(batch))
+	for i, p := range batch {
+		vs[i] = p.v
+	}
+	replaced, err := g.Store.PutVotes(ctx, vs)
+	for i, p := range batch {
+		switch {
+		case err == nil:
+			p.replaced = replaced[i]
+		case len(batch) == 1:
+			p.err = err
+		default:
+			p.replaced, p.err = g.Store.PutVote(ctx, p.v)
+		}
+		close(p.done)
+	}
+}
