@@ -97,6 +97,7 @@ type Comment struct {
 	ActivityID     *int64
 	ParentID       *int64 // replies only; a reply has no replies
 	AuthorID       int64
+	ClientKey      string // idempotency key chosen by the client; unique per author when set
 	Stance         Stance
 	Body           string
 	Status         CommentStatus

@@ -210,8 +210,13 @@ type ProposalFilter struct {
 
 // CommentStore keeps the debate.
 type CommentStore interface {
+	// CreateComment returns ECONFLICT when the author already used a
+	// non-empty ClientKey.
 	CreateComment(ctx context.Context, c *Comment) error
 	CommentByID(ctx context.Context, id int64) (*Comment, error)
+	// CommentByClientKey finds the comment an author created with a key,
+	// so a retried submission returns the first one; ENOTFOUND for "".
+	CommentByClientKey(ctx context.Context, authorID int64, key string) (*Comment, error)
 	// UpdateComment writes Body, Stance, Status, HiddenReason, EditedAt and DeletedAt.
 	UpdateComment(ctx context.Context, c *Comment) error
 	ListComments(ctx context.Context, f CommentFilter) ([]*Comment, error)

@@ -193,7 +193,8 @@ func (s *Server) handleActivityComment(c *fiber.Ctx) error {
 
 // postComment is the form (and fetch) handler of a new comment or reply.
 func (s *Server) postComment(c *fiber.Ctx, t commentTarget) error {
-	in := commentInput{Stance: c.FormValue("stance"), Body: c.FormValue("body"), ParentID: c.FormValue("parent_id")}
+	in := commentInput{Stance: c.FormValue("stance"), Body: c.FormValue("body"), ParentID: c.FormValue("parent_id"),
+		ClientKey: c.FormValue("client_key")}
 	cm, err := s.createComment(c.UserContext(), s.mustUser(c), t, in)
 	if err != nil {
 		return err
@@ -203,18 +204,19 @@ func (s *Server) postComment(c *fiber.Ctx, t commentTarget) error {
 
 // commentInput is a comment as submitted.
 type commentInput struct {
-	Stance   string
-	Body     string
-	ParentID string // empty for a top-level comment
+	Stance    string
+	Body      string
+	ParentID  string // empty for a top-level comment
+	ClientKey string // makes a retried submission return the first comment; "" (an older page's form) does not
 }
 
 // createComment checks and stores a comment by u on t, then tells the
 // consultation's pages. A reply to a reply joins the thread of its parent:
-// there is one level of replies only.
+// there is one level of replies only. A submission whose client key u
+// already used returns the comment stored the first time, without
+// counting against the rate limit or telling the pages again, even once
+// the consultation has closed: it was accepted while open.
 func (s *Server) createComment(ctx context.Context, u *agora.User, t commentTarget, in commentInput) (*agora.Comment, error) {
-	if err := consultationOpenAt(t.Cons, s.now()); err != nil {
-		return nil, err
-	}
 	stance := agora.Stance(in.Stance)
 	if !stance.Valid() {
 		return nil, agora.Errorf(agora.EINVALID, "error.stance_invalid")
@@ -223,8 +225,17 @@ func (s *Server) createComment(ctx context.Context, u *agora.User, t commentTarg
 	if err != nil {
 		return nil, err
 	}
+	if err := checkClientKey(in.ClientKey); err != nil {
+		return nil, err
+	}
 	cm := &agora.Comment{ConsultationID: t.Cons.ID, ProposalID: t.filter().ProposalID, ActivityID: t.filter().ActivityID,
-		AuthorID: u.ID, Stance: stance, Body: body, Status: agora.CommentVisible, CreatedAt: s.now()}
+		AuthorID: u.ID, ClientKey: in.ClientKey, Stance: stance, Body: body, Status: agora.CommentVisible, CreatedAt: s.now()}
+	if prev, err := s.previousComment(ctx, t, cm, in); prev != nil || err != nil {
+		return prev, err // a retry, even after the closing: the first submission counts
+	}
+	if err := consultationOpenAt(t.Cons, s.now()); err != nil {
+		return nil, err
+	}
 	if in.ParentID != "" {
 		if cm.ParentID, err = s.replyParent(ctx, t, in.ParentID); err != nil {
 			return nil, err
@@ -234,10 +245,40 @@ func (s *Server) createComment(ctx context.Context, u *agora.User, t commentTarg
 		return nil, err
 	}
 	if err := s.store.CreateComment(ctx, cm); err != nil {
+		if agora.IsCode(err, agora.ECONFLICT) && cm.ClientKey != "" { // the same key, concurrently: it won
+			if prev, perr := s.previousComment(ctx, t, cm, in); prev != nil || perr != nil {
+				return prev, perr
+			}
+		}
 		return nil, err
 	}
 	s.publishOnline(ctx, t.Cons.ID, EventComment, commentRef(cm))
 	return cm, nil
+}
+
+// previousComment returns the comment the author of cm already stored
+// with cm's client key, or nil when there is none (or no key). A key
+// reused for something else — another target, a reply instead of a
+// comment, other words — is refused with ECONFLICT rather than answered
+// with a comment the author did not mean: a page restored by the Back
+// button keeps its key, and a second, edited submission from it must not
+// vanish silently. Once the author edited or deleted the first comment,
+// only its place is compared.
+func (s *Server) previousComment(ctx context.Context, t commentTarget, cm *agora.Comment, in commentInput) (*agora.Comment, error) {
+	prev, err := s.store.CommentByClientKey(ctx, cm.AuthorID, cm.ClientKey)
+	if agora.IsCode(err, agora.ENOTFOUND) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	same := t.owns(prev) && (prev.ParentID != nil) == (in.ParentID != "")
+	if prev.EditedAt == nil && prev.DeletedAt == nil {
+		same = same && prev.Stance == cm.Stance && prev.Body == cm.Body
+	}
+	if !same {
+		return nil, agora.Errorf(agora.ECONFLICT, "error.client_key_reused")
+	}
+	return prev, nil
 }
 
 // replyParent returns the comment a reply attaches to: the one answered,

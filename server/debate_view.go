@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"slices"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -22,9 +23,10 @@ type commentsView struct {
 	For      []*commentItem
 	Against  []*commentItem
 	Neutral  []*commentItem
-	Total    int  // comments shown, replies included
-	Open     bool // the consultation takes comments
-	Flagged  bool // the reader just reported something: say thanks
+	Total    int    // comments shown, replies included
+	Open     bool   // the consultation takes comments
+	Key      string // the new comment form's idempotency key, fresh on every render
+	Flagged  bool   // the reader just reported something: say thanks
 	User     *agora.User
 	Moderate bool // the reader may hide comments
 	CSRF     string
@@ -37,12 +39,13 @@ type commentsView struct {
 // "hidden" for a comment kept only as the placeholder of its replies.
 type commentItem struct {
 	*agora.Comment
-	Author  string
-	Replies []*commentItem
-	Gone    string
-	Mine    bool
-	CanEdit bool
-	MyVote  int // +1, -1 or 0
+	Author   string
+	Replies  []*commentItem
+	Gone     string
+	Mine     bool
+	CanEdit  bool
+	MyVote   int    // +1, -1 or 0
+	ReplyKey string // the reply form's idempotency key, when the reader may reply
 }
 
 // commentsView gathers the debate of t for the reader of c. Sorting comes
@@ -63,6 +66,13 @@ func (s *Server) commentsView(c *fiber.Ctx, t commentTarget) (commentsView, erro
 		Sort: agora.CommentsBest, Open: consultationOpenAt(t.Cons, s.now()) == nil, Flagged: c.Query("flagged") == "1",
 		User: u, Moderate: u != nil && u.Role.CanModerate(), CSRF: token,
 		MaxLen: agora.MaxCommentLen, FlagMax: agora.MaxFlagReasonLen, EditMins: int(CommentEditWindow.Minutes())}
+	if v.Open && u != nil {
+		// Each form of the page gets its own key, random per render (the
+		// reply forms': this one and the comment's ID): resending a form (a
+		// double click, a reload that posts again, a retry) sends the same
+		// key and gets the first comment back, never a second one.
+		v.Key = agora.NewSecret()
+	}
 	if c.Query("sort") == string(agora.CommentsNewest) {
 		v.Sort = agora.CommentsNewest
 	}
@@ -72,7 +82,7 @@ func (s *Server) commentsView(c *fiber.Ctx, t commentTarget) (commentsView, erro
 	if err != nil {
 		return commentsView{}, err
 	}
-	items, err := s.commentItems(ctx, all, u, v.Open)
+	items, err := s.commentItems(ctx, all, u, v.Open, v.Key)
 	if err != nil {
 		return commentsView{}, err
 	}
@@ -81,8 +91,9 @@ func (s *Server) commentsView(c *fiber.Ctx, t commentTarget) (commentsView, erro
 }
 
 // commentItems wraps each comment with its author's name and what the
-// reader may do with it.
-func (s *Server) commentItems(ctx context.Context, all []*agora.Comment, u *agora.User, open bool) (map[int64]*commentItem, error) {
+// reader may do with it; keyBase, set when the reader may comment, makes
+// the reply forms' keys.
+func (s *Server) commentItems(ctx context.Context, all []*agora.Comment, u *agora.User, open bool, keyBase string) (map[int64]*commentItem, error) {
 	names := map[int64]string{}
 	var myVotes map[int64]int
 	if u != nil && len(all) > 0 {
@@ -118,6 +129,9 @@ func (s *Server) commentItems(ctx context.Context, all []*agora.Comment, u *agor
 		}
 		it.Mine = u != nil && u.ID == cm.AuthorID
 		it.CanEdit = it.Mine && it.Gone == "" && open && now.Sub(cm.CreatedAt) <= CommentEditWindow
+		if keyBase != "" && cm.ParentID == nil && it.Gone == "" {
+			it.ReplyKey = keyBase + "-r" + strconv.FormatInt(cm.ID, 10) // at most 26+2+19 characters
+		}
 		items[cm.ID] = it
 	}
 	return items, nil

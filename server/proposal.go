@@ -127,9 +127,6 @@ func (s *Server) renderProposal(c *fiber.Ctx, status int, f form) error {
 	if err := s.fillProposalPeople(c, &d, u); err != nil {
 		return err
 	}
-	if d.Debate, err = s.commentsView(c, proposalTarget(cons, p)); err != nil {
-		return err
-	}
 	if d.Debate, err = s.commentsView(c, proposalTarget(cons, p)); err != nil { // debate_view.go
 		return err
 	}

@@ -40,8 +40,8 @@ func (s *Server) createProposal(ctx context.Context, u *agora.User, cons *agora.
 	p := &agora.Proposal{ConsultationID: cons.ID, AuthorID: &u.ID, Status: agora.ProposalApproved,
 		Title: strings.TrimSpace(in.Title), Body: strings.TrimSpace(strings.ReplaceAll(in.Body, "\r\n", "\n")),
 		Category: agora.NormalizeCategory(in.Category), ClientKey: in.ClientKey}
-	if len(p.ClientKey) > maxIdempotencyKeyLen || !printableKey(p.ClientKey) {
-		return nil, agora.Errorf(agora.EINVALID, "error.client_key_invalid", maxIdempotencyKeyLen)
+	if err := checkClientKey(p.ClientKey); err != nil {
+		return nil, err
 	}
 	if err := p.ValidateOnline(); err != nil {
 		return nil, err

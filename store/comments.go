@@ -14,25 +14,26 @@ const (
 )
 
 const commentCols = `c.id, c.consultation_id, c.proposal_id, c.activity_id, c.parent_id,
-	c.author_id, c.stance, c.body, c.status, c.hidden_reason, c.created_at, c.edited_at,
+	c.author_id, c.client_key, c.stance, c.body, c.status, c.hidden_reason, c.created_at, c.edited_at,
 	c.deleted_at, ` + commentUpExpr + `, ` + commentDownExpr
 
 func scanComment(r rowScanner) (*agora.Comment, error) {
 	c := &agora.Comment{}
 	err := r.Scan(&c.ID, &c.ConsultationID, &c.ProposalID, &c.ActivityID, &c.ParentID,
-		&c.AuthorID, &c.Stance, &c.Body, &c.Status, &c.HiddenReason, timeCol{&c.CreatedAt},
+		&c.AuthorID, &c.ClientKey, &c.Stance, &c.Body, &c.Status, &c.HiddenReason, timeCol{&c.CreatedAt},
 		nullTimeCol{&c.EditedAt}, nullTimeCol{&c.DeletedAt}, &c.Up, &c.Down)
 	return c, err
 }
 
-// CreateComment inserts c and sets its ID and CreatedAt (kept when already set).
+// CreateComment inserts c and sets its ID and CreatedAt (kept when already
+// set). ECONFLICT when the author already used a non-empty c.ClientKey.
 func (s *DB) CreateComment(ctx context.Context, c *agora.Comment) error {
 	c.CreatedAt = stamp(c.CreatedAt)
 	err := s.q().QueryRowContext(ctx, `INSERT INTO comments
-		(consultation_id, proposal_id, activity_id, parent_id, author_id, stance, body,
+		(consultation_id, proposal_id, activity_id, parent_id, author_id, client_key, stance, body,
 		 status, hidden_reason, created_at, edited_at, deleted_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-		c.ConsultationID, c.ProposalID, c.ActivityID, c.ParentID, c.AuthorID, string(c.Stance),
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+		c.ConsultationID, c.ProposalID, c.ActivityID, c.ParentID, c.AuthorID, c.ClientKey, string(c.Stance),
 		c.Body, string(c.Status), c.HiddenReason, s.d.time(c.CreatedAt), s.d.nullTime(c.EditedAt),
 		s.d.nullTime(c.DeletedAt)).Scan(&c.ID)
 	return dbError("create comment", err)
@@ -42,6 +43,17 @@ func (s *DB) CreateComment(ctx context.Context, c *agora.Comment) error {
 func (s *DB) CommentByID(ctx context.Context, id int64) (*agora.Comment, error) {
 	return one(ctx, s, "comment by id", scanComment,
 		`SELECT `+commentCols+` FROM comments c WHERE c.id = $1`, id)
+}
+
+// CommentByClientKey finds the comment an author created with key, deleted
+// or not; the empty key, which is never unique, finds nothing.
+func (s *DB) CommentByClientKey(ctx context.Context, authorID int64, key string) (*agora.Comment, error) {
+	const op = "comment by client key"
+	if key == "" {
+		return nil, notFound(op)
+	}
+	return one(ctx, s, op, scanComment, `SELECT `+commentCols+` FROM comments c
+		WHERE c.author_id = $1 AND c.client_key = $2`, authorID, key)
 }
 
 // UpdateComment writes Body, Stance, Status, HiddenReason, EditedAt and DeletedAt.

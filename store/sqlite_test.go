@@ -65,12 +65,15 @@ func testMigrateIsNoop(t *testing.T, db *store.DB, reopen func() *store.DB) {
 
 func TestSQLite_MigrateDownUp(t *testing.T) {
 	db := openSQLite(t, filepath.Join(t.TempDir(), "agora.db"))
-	var out bytes.Buffer
-	if err := db.Migrate(t.Context(), "down", &out); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "00001_init.sql") {
-		t.Fatalf("down output:\n%s", out.String())
+	// Each down rolls back one migration, the newest first.
+	for _, want := range []string{"00002_comment_client_key.sql", "00001_init.sql"} {
+		var out bytes.Buffer
+		if err := db.Migrate(t.Context(), "down", &out); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("down output, want %s:\n%s", want, out.String())
+		}
 	}
 	if err := db.Migrate(t.Context(), "up", io.Discard); err != nil {
 		t.Fatal(err)

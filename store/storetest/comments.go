@@ -21,7 +21,7 @@ var commentTests = []test{
 		c := mkConsultation(t, s)
 		p := mkProposal(t, s, c, &agora.Proposal{})
 		u := mkUser(t, s, agora.RoleCitizen)
-		parent := &agora.Comment{ConsultationID: c.ID, ProposalID: &p.ID, AuthorID: u.ID,
+		parent := &agora.Comment{ConsultationID: c.ID, ProposalID: &p.ID, AuthorID: u.ID, ClientKey: "k-parent",
 			Stance: agora.StanceAgainst, Body: "Non, parce que…", Status: agora.CommentVisible}
 		must(t, s.CreateComment(ctx, parent))
 		reply := &agora.Comment{ConsultationID: c.ID, ProposalID: &p.ID, ParentID: &parent.ID, AuthorID: u.ID,
@@ -35,6 +35,58 @@ var commentTests = []test{
 		same(t, "by id", got, reply)
 		_, err = s.CommentByID(ctx, reply.ID+10)
 		wantCode(t, err, agora.ENOTFOUND)
+	}},
+	{"Comment/ClientKeyUniquePerAuthor", func(t *testing.T, s agora.Store) {
+		ctx := t.Context()
+		c := mkConsultation(t, s)
+		p := mkProposal(t, s, c, &agora.Proposal{})
+		w := mkWorkshop(t, s)
+		a := mkActivity(t, s, w.ID, "q")
+		u, v := mkUser(t, s, agora.RoleCitizen), mkUser(t, s, agora.RoleCitizen)
+		mk := func(author *agora.User, key string) *agora.Comment {
+			return &agora.Comment{ConsultationID: c.ID, ProposalID: &p.ID, AuthorID: author.ID, ClientKey: key,
+				Stance: agora.StanceFor, Body: "b", Status: agora.CommentVisible}
+		}
+		first := mk(u, "k")
+		must(t, s.CreateComment(ctx, first))
+		// The same author and key: refused, on the same target or another.
+		wantCode(t, s.CreateComment(ctx, mk(u, "k")), agora.ECONFLICT)
+		onActivity := mk(u, "k")
+		onActivity.ProposalID, onActivity.ActivityID = nil, &a.ID
+		wantCode(t, s.CreateComment(ctx, onActivity), agora.ECONFLICT)
+		// Another author may use the same key; the author another key.
+		must(t, s.CreateComment(ctx, mk(v, "k")))
+		must(t, s.CreateComment(ctx, mk(u, "k2")))
+		// The empty key (a form without one) never conflicts.
+		for range 2 {
+			must(t, s.CreateComment(ctx, mk(u, "")))
+		}
+		all, err := s.ListComments(ctx, agora.CommentFilter{ProposalID: &p.ID})
+		must(t, err)
+		if len(all) != 5 {
+			t.Fatalf("%d comments stored, want 5", len(all))
+		}
+
+		got, err := s.CommentByClientKey(ctx, u.ID, "k")
+		must(t, err)
+		same(t, "by key", got, first)
+		// Deleted comments are still found: a late retry gets the first answer.
+		first.DeletedAt, first.Body = ptr(base), ""
+		must(t, s.UpdateComment(ctx, first))
+		got, err = s.CommentByClientKey(ctx, u.ID, "k")
+		must(t, err)
+		same(t, "deleted, by key", got, first)
+		_, err = s.CommentByClientKey(ctx, u.ID, "")
+		wantCode(t, err, agora.ENOTFOUND)
+		_, err = s.CommentByClientKey(ctx, u.ID, "k3")
+		wantCode(t, err, agora.ENOTFOUND)
+		_, err = s.CommentByClientKey(ctx, v.ID+1000, "k")
+		wantCode(t, err, agora.ENOTFOUND)
+		other, err := s.CommentByClientKey(ctx, v.ID, "k")
+		must(t, err)
+		if other.AuthorID != v.ID {
+			t.Fatalf("other author's key found %+v", other)
+		}
 	}},
 	{"Comment/Update", func(t *testing.T, s agora.Store) {
 		ctx := t.Context()

@@ -4,6 +4,10 @@
 // (web/templates/comments.html), found by its data-* hooks. Events carry
 // no text: the comment itself is read from the page as this reader sees
 // it (fetched again), so nothing one may not see ever travels on the topic.
+// The comment and reply forms are posted by the browser itself, each with
+// the hidden client_key the server drew for it: a double click or a resent
+// POST carries the same key and gets the first comment back. A script that
+// ever posts them must send that key and keep it across its retries.
 import { connect, EVENTS } from './live.js';
 
 const root = document.querySelector('[data-comments]');
