@@ -349,8 +349,6 @@ func TestA11y_Axe(t *testing.T) {
 		au.run(v, lang, "join (type a code)", a.url("/j"))
 		au.run(v, lang, "accessibility statement", a.url("/accessibilite"))
 		au.run(v, lang, "error 404", a.url("/no/such/page"))
-		// The report page (/c/{slug}/report) does not exist yet (its own
-		// issue): it joins this list when it does.
 
 		st := dev[lang].staff
 		signInAs(st, a, adminEmail, adminPassword, "/admin")
@@ -443,6 +441,18 @@ func TestA11y_Axe(t *testing.T) {
 		au.run(dev[lang].phone, lang, "participant: ended", a.url("/j/"+code))
 		au.run(dev[lang].projector, lang, "projector: ended", a.url(screenPath(s.workshop)))
 		au.run(dev[lang].staff, lang, "dashboard: ended", a.url("/facilitate/"+code))
+		au.run(dev[lang].staff, lang, "session summary", a.url("/facilitate/"+code+"/summary"))
+	}
+
+	// The bilan of the finished workshop, once published: on a laptop and
+	// at a phone's width.
+	s.cons.ReportPublished = true
+	if err := a.db.UpdateConsultation(context.Background(), s.cons); err != nil {
+		t.Fatalf("publish the report: %v", err)
+	}
+	for _, lang := range langs {
+		au.run(dev[lang].visitor, lang, "report", a.url(cons+"/report"))
+		au.run(dev[lang].phone, lang, "report (phone)", a.url(cons+"/report"))
 	}
 
 	t.Logf("axe-core %s, WCAG 2.1 A/AA, %d page kinds × %d languages, %d serious/critical:\n%s",

@@ -11,7 +11,7 @@ import (
 )
 
 // Editing a consultation at /admin/consultations/{id}: its texts, status,
-// dates and support threshold. The slug is fixed once the consultation
+// dates, support threshold and whether its report is published. The slug is fixed once the consultation
 // has left draft, so that printed and shared links keep working.
 
 // maxSupportThreshold bounds the threshold to something a town can reach.
@@ -64,6 +64,9 @@ func consultationValues(c *agora.Consultation) map[string]string {
 		"slug": c.Slug, "title": c.Title, "description": c.Description, "status": string(c.Status),
 		"support_threshold": strconv.Itoa(c.SupportThreshold),
 	}
+	if c.ReportPublished {
+		v["report_published"] = "on"
+	}
 	if c.OpensAt != nil {
 		v["opens_at"] = c.OpensAt.UTC().Format(time.DateOnly)
 	}
@@ -100,7 +103,7 @@ func (s *Server) handleConsultationEdit(c *fiber.Ctx) error {
 		return err
 	}
 	values := map[string]string{"slug": cons.Slug}
-	for _, k := range []string{"slug", "title", "description", "status", "opens_at", "closes_at", "support_threshold"} {
+	for _, k := range []string{"slug", "title", "description", "status", "opens_at", "closes_at", "support_threshold", "report_published"} {
 		if v := strings.TrimSpace(c.FormValue(k)); v != "" || k != "slug" {
 			values[k] = v
 		}
@@ -132,6 +135,8 @@ func editedConsultation(cur *agora.Consultation, v map[string]string) (*agora.Co
 	next := *cur
 	next.Title, next.Description = v["title"], v["description"]
 	next.Status = agora.ConsultationStatus(v["status"])
+	// An unticked checkbox sends nothing: the report goes back to draft.
+	next.ReportPublished = v["report_published"] == "on"
 	if err := cur.Status.CheckTransition(next.Status); err != nil {
 		return nil, err
 	}
@@ -185,6 +190,7 @@ func consultationChanges(a, b *agora.Consultation) map[string]any {
 	diff("opens_at", consultationValues(a)["opens_at"], consultationValues(b)["opens_at"])
 	diff("closes_at", consultationValues(a)["closes_at"], consultationValues(b)["closes_at"])
 	diff("support_threshold", a.SupportThreshold, b.SupportThreshold)
+	diff("report_published", a.ReportPublished, b.ReportPublished)
 	if a.Description != b.Description {
 		ch["description"] = "changed"
 	}

@@ -135,7 +135,8 @@ func (s *Server) handleAPIMoveActivity(c *fiber.Ctx) error {
 
 // handleAPIResults is GET /api/v1/activities/{id}/results: the tally of
 // any activity for staff; for a participant of its workshop or its
-// projector, only once results are visible.
+// projector, only once results are visible; for anyone, once they are
+// public (pubResultsVisible).
 func (s *Server) handleAPIResults(c *fiber.Ctx) error {
 	id, err := pathID(c, "id", "error.activity_not_found")
 	if err != nil {
@@ -149,6 +150,9 @@ func (s *Server) handleAPIResults(c *fiber.Ctx) error {
 	w, err := s.store.WorkshopByID(ctx, a.WorkshopID)
 	if err != nil {
 		return notFoundAs(err, "error.workshop_not_found")
+	}
+	if served, err := s.publicActivityResults(c, a, w); served || err != nil {
+		return err // public results need no device nor account (api_public.go)
 	}
 	aud, _, err := s.resultsAudience(c, w)
 	if err != nil {

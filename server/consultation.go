@@ -38,6 +38,7 @@ type consultationPage struct {
 	Workshops   []workshopSummary
 	Online      []activityLink // activities reopened online, still voting
 	List        proposalList
+	Staff       bool // may read the report before it is published
 }
 
 // workshopSummary is a workshop with its activities and how many answered.
@@ -69,6 +70,11 @@ func (s *Server) handleConsultation(c *fiber.Ctx) error {
 	}
 	if d.List, err = s.proposalList(c, cons); err != nil {
 		return err
+	}
+	if u, err := s.currentUser(c); err != nil {
+		return err
+	} else if u != nil {
+		d.Staff = isStaff(u.Role)
 	}
 	return s.render(c, fiber.StatusOK, "consultation", form{}, d)
 }

@@ -18,6 +18,8 @@ func (s *Server) registerFacilitateRoutes() {
 	g.Post("/workshops", s.handleCreateWorkshop)
 	g.Get("/:code", s.handleDashboard)
 	g.Get("/:code/prepare", s.handlePrepare)
+	g.Get("/:code/export.csv", s.handleExportCSV) // export_csv.go
+	g.Get("/:code/summary", s.handleSummary)      // export_summary.go
 	g.Post("/:code/activities", s.handleAddActivity)
 	g.Post("/:code/activities/:id", s.handleUpdateActivity)
 	g.Post("/:code/activities/:id/move", s.handleMoveActivity)

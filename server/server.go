@@ -146,6 +146,7 @@ type Server struct {
 	csp     string         // the Content-Security-Policy header
 	proxies *trustedNets   // peers whose X-Forwarded-For is believed
 	csrf    csrfKeyHolder  // the instance-wide key signing CSRF tokens
+	pseudo  pseudoKeyCache // the key pseudonymising the open data
 	flood   *floodGuard    // per-address token buckets of this node
 	local   *localCounters // per-participant limits of this node
 	conns   *connTracker   // HTTP connections, bounded at shutdown
@@ -219,6 +220,7 @@ func (s *Server) routes() {
 	s.registerHomeRoutes()
 	s.registerAccessibilityRoutes()
 	s.registerConsultationRoutes()
+	s.registerReportRoutes()
 	s.registerProposalRoutes()
 	s.registerAdminRoutes()
 	s.registerFacilitateRoutes()
@@ -227,6 +229,7 @@ func (s *Server) routes() {
 	s.registerParticipantRoutes()
 	s.registerAPIRoutes()
 	s.registerWorkshopAPIRoutes()
+	s.registerPublicAPIRoutes()
 	s.registerDebateRoutes()
 	s.registerOnlineRoutes()
 	s.registerModerateRoutes()

@@ -28,6 +28,7 @@ var Pages = []string{
 	"facilitate",
 	"facilitate_prepare",
 	"facilitate_dashboard",
+	"facilitate_summary",
 	"screen",
 	"error",
 	"join",
@@ -40,6 +41,7 @@ var Pages = []string{
 	"account_deleted",
 	"admin_consultation",
 	"accessibility",
+	"report",
 }
 
 // pageTemplate is one page parsed with the layouts, for one language.
