@@ -12,8 +12,9 @@ import (
 // GroupCommit is a Store whose PutVote commits concurrent votes together:
 // when a poll opens, a hall of phones votes within seconds, and one commit
 // (one WAL flush on Postgres, one write lock on SQLite) per vote is what
-// queues them. Votes arriving while a batch commits form the next batch,
-// which also waits Window for more, up to Max votes. Each PutVote returns
+// queues them. A batch waits window for more votes, up to max; up to
+// groupCommitters batches commit at once, and votes arriving while they
+// all do form the next batch. Each PutVote returns
 // only once its own vote is committed, so an acknowledgement still means
 // stored. A batch that fails is retried vote by vote, so one bad vote
 // fails alone.
@@ -46,6 +47,12 @@ type GroupCommitStats struct {
 
 // commitTimeout bounds one batch: its votes' callers wait for it.
 const commitTimeout = 15 * time.Second
+
+// groupCommitters is how many batches may commit at once. One at a time
+// would make a batch's votes wait for the previous batch's round trips;
+// a few keep the database's connections busy while still cutting the
+// commits by the batch size.
+const groupCommitters = 4
 
 // NewGroupCommit starts batching st's PutVote calls; window is how long a
 // batch waits for more votes (a few milliseconds), max its size. Stop
@@ -96,8 +103,12 @@ func (g *GroupCommit) Stop() {
 }
 
 func (g *GroupCommit) run() {
+	var wg sync.WaitGroup
 	defer close(g.stopped)
+	defer wg.Wait()
+	free := make(chan struct{}, groupCommitters)
 	for first := range g.in {
+		free <- struct{}{} // while every committer is busy, votes queue up
 		batch := []*pendingVote{first}
 		timer := time.NewTimer(g.window)
 	collect:
@@ -113,7 +124,10 @@ func (g *GroupCommit) run() {
 			}
 		}
 		timer.Stop()
-		g.commit(batch)
+		wg.Go(func() {
+			defer func() { <-free }()
+			g.commit(batch)
+		})
 	}
 }
 
