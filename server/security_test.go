@@ -156,3 +156,34 @@ func TestDashboard_JoinedAndAnswered(t *testing.T) {
 		wantContains(t, resp.Body, `data-tally-total>2</strong>`)
 	}
 }
+
+// TestMalformedMultipart_AnsweredByAgora: a body sent as multipart/form-data
+// that does not parse (Agora takes no multipart anywhere) is answered like
+// any other bad body: 415 JSON in the caller's language on the API, the
+// CSRF refusal on a form, and the caller keeps its CSRF cookie. Before,
+// fasthttp pre-parsed the multipart body, failed, and reset the request
+// before the error handler ran: the caller got a French HTML 400 page and
+// a new agora_csrf cookie, so its next commands were refused as forged.
+func TestMalformedMultipart_AnsweredByAgora(t *testing.T) {
+	r := newTestRoom(t, openSQLite(t))
+	phone := r.join("Léa")
+	phone.api("GET", "/api/v1/csrf", nil)
+	seed := phone.jar[csrfCookie].Value
+	hdr := map[string]string{"Content-Type": "multipart/form-data; boundary=x", "X-CSRF-Token": phone.token, "Accept-Language": "en"}
+
+	resp := phone.do("POST", actPath(r.poll, "/vote"), strings.NewReader(`{"choices":[1]}`), hdr)
+	wantStatus(t, resp, http.StatusUnsupportedMediaType)
+	if !strings.Contains(resp.Body, `"code":"invalid"`) || !strings.Contains(resp.Body, "Send the request body as JSON") {
+		t.Errorf("API answer is not the JSON error in English: %s", resp.Body)
+	}
+	delete(hdr, "X-CSRF-Token")
+	resp = phone.do("POST", "/j/"+r.code()+"/vote", strings.NewReader("--x\r\nbroken"), hdr)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(resp.Body, "The form has expired") {
+		t.Errorf("form: status %d, want 403 in English\n%.300s", resp.StatusCode, resp.Body)
+	}
+	if got := phone.jar[csrfCookie].Value; got != seed {
+		t.Errorf("the CSRF cookie was replaced (%q, was %q)", got, seed)
+	}
+	// The token still works.
+	wantStatus(t, phone.api("POST", actPath(r.poll, "/vote"), map[string]any{"choices": []int{r.poll.Options[0].ID}}), http.StatusOK)
+}

@@ -193,6 +193,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ReadTimeout:           cfg.ReadTimeout,
 		IdleTimeout:           cfg.IdleTimeout,
 		ErrorHandler:          s.handleError,
+		// Agora takes no multipart body. Pre-parsed by fasthttp, a broken
+		// one reset the request before the error handler: a French HTML
+		// 400 and a new CSRF cookie for any caller. Read as bytes, it gets
+		// the usual answers (415 JSON on the API, the CSRF check on forms).
+		DisablePreParseMultipartForm: true,
 		// Protocol() believes X-Forwarded-Proto only from these peers.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          cfg.TrustedProxies,
