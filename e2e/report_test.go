@@ -149,6 +149,12 @@ func TestReport_ScreenAndPrint(t *testing.T) {
 	if len(split) > 0 {
 		t.Errorf("figures that may break across pages: %v", split)
 	}
+	// A heading and its lead line (a workshop's place, the threshold)
+	// never end a page without the figure they introduce.
+	loose := eval[[]string](b, `[...document.querySelectorAll("h2, h3, h4, .report-workshop > .meta, #proposals > p")].filter(e => getComputedStyle(e).breakAfter !== "avoid").map(e => e.tagName + "." + e.className)`)
+	if len(loose) > 0 {
+		t.Errorf("headings or lead lines a page may end on: %v", loose)
+	}
 	overflow := eval[[]float64](b, `[...document.querySelectorAll("svg[role=img]")].map(s => s.getBoundingClientRect().right).filter(r => r > 794)`)
 	if len(overflow) > 0 {
 		t.Errorf("charts overflow the A4 width: right edges %v", overflow)

@@ -289,11 +289,18 @@ func (d *data) lastChange() time.Time {
 		}
 	}
 	for _, p := range d.proposals {
+		// An idea awaiting moderation is in no figure: its time must not
+		// show on the page or move the fingerprints.
+		if p.Status == agora.ProposalPending {
+			continue
+		}
 		l.see(p.UpdatedAt)
 		l.seeP(p.AnsweredAt)
 	}
 	for _, s := range d.supports {
-		l.see(s.CreatedAt)
+		if d.supportShown(s) {
+			l.see(s.CreatedAt)
+		}
 	}
 	for _, c := range d.comments {
 		l.see(c.CreatedAt)

@@ -582,3 +582,43 @@ func TestSchema_Rejects(t *testing.T) {
 		}
 	})
 }
+
+// An idea submitted and awaiting pre-moderation, and supports of what is
+// not shown, change nothing public: not the report's date, not a byte of
+// the open data.
+func TestExports_PendingChangesNothing(t *testing.T) {
+	st := storetest.OpenSQLite(t)
+	s := seed(t, st)
+	ctx := context.Background()
+	before, err := BuildExports(ctx, st, s.cons, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r0, err := Build(ctx, st, s.cons)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := r0.LastChange.Add(48 * time.Hour)
+	p := &agora.Proposal{ConsultationID: s.cons.ID, WorkshopID: &s.w1.ID, ActivityID: &s.acts["ideas"].ID,
+		ParticipantID: ptr(s.parts["p2"]), ClientKey: "late-pending", Body: "SECRET-LATE-PENDING",
+		Status: agora.ProposalPending, CreatedAt: later, UpdatedAt: later}
+	if err := st.CreateProposal(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddSupport(ctx, &agora.Support{ProposalID: s.props["P3"], UserID: ptr(s.users["Eve"]),
+		Channel: agora.ChannelOnline, CreatedAt: later}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := BuildExports(ctx, st, s.cons, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, err := Build(ctx, st, s.cons)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r1.LastChange.Equal(r0.LastChange) || after.JSONSHA256 != before.JSONSHA256 || after.ZipSHA256 != before.ZipSHA256 {
+		t.Errorf("a pending idea moved the report: last change %v → %v, JSON %s → %s",
+			r0.LastChange, r1.LastChange, before.JSONSHA256, after.JSONSHA256)
+	}
+}

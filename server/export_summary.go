@@ -2,8 +2,12 @@ package server
 
 import (
 	"cmp"
+	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -13,6 +17,12 @@ import (
 // summaryTop is how many options, words or ideas the summary lists per
 // activity: enough to read the outcome, few enough for one A4 page.
 const summaryTop = 5
+
+// summaryLabelMax is the longest option, word or idea the summary writes
+// in full, in characters: five ideas of 280 characters would push six
+// activities onto a second page. Longer ones are cut at a word with an
+// ellipsis; the CSV export and the report have them whole.
+const summaryLabelMax = 80
 
 // summaryData is what facilitate_summary.html shows.
 type summaryData struct {
@@ -31,6 +41,7 @@ type summaryItem struct {
 	Rows     []summaryRow // the top options, words or ideas
 	More     int          // lines left out
 	Mean     float64      // a scale's
+	MeanText string       // Mean as the report writes it: two decimals at most ("7.67")
 	Min, Max int          // a scale's range
 	Answers  int          // a scale's answers; ideas shown
 }
@@ -84,6 +95,10 @@ func summaryOf(ea exportActivity) summaryItem {
 	case agora.KindScale:
 		if t.Scale != nil {
 			it.Mean, it.Min, it.Max, it.Answers = t.Scale.Mean, t.Scale.Min, t.Scale.Max, t.Scale.Count
+			// Written as a string, the mean keeps both decimals (the page
+			// localises it with "number"): the catalog writes a float
+			// with one ("7,7" where the report and the CSV say 7,67).
+			it.MeanText = strconv.FormatFloat(math.Round(t.Scale.Mean*100)/100, 'f', -1, 64)
 		}
 	case agora.KindWordCloud:
 		for _, w := range t.Words {
@@ -103,8 +118,25 @@ func summaryOf(ea exportActivity) summaryItem {
 		it.More = len(rows) - summaryTop
 		rows = rows[:summaryTop]
 	}
+	for i := range rows {
+		rows[i].Label = shortLabel(rows[i].Label, summaryLabelMax)
+	}
 	it.Rows = rows
 	return it
+}
+
+// shortLabel cuts s to at most n characters, at the last space when there
+// is one in the second half, and marks the cut with an ellipsis.
+func shortLabel(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)[:n-1]
+	cut := string(r)
+	if i := strings.LastIndexByte(cut, ' '); i > len(cut)/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ,;:.") + "…"
 }
 
 func roundTenth(p float64) float64 { return float64(int(p*10+0.5)) / 10 }

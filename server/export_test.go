@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/agora-civic/agora"
 	"github.com/agora-civic/agora/store"
@@ -335,4 +336,41 @@ func TestSummary_TopFive(t *testing.T) {
 	if strings.Join(got, " ") != "o7:6:28.6 o6:5:23.8 o5:4:19 o4:3:14.3 o3:2:9.5" || it.More != 2 || it.Voters != 21 {
 		t.Fatalf("rows %v, more %d, voters %d", got, it.More, it.Voters)
 	}
+}
+
+// A long idea is cut in the summary, so that six activities fit on one
+// A4 page (e2e TestSummary_PrintsOnOneA4Page); short labels stay whole.
+func TestSummary_LongLabelsCut(t *testing.T) {
+	long := strings.Repeat("Planter des tilleuls côté sud ", 9) // 270 characters
+	a := &agora.Activity{ID: 1, Kind: agora.KindIdeas}
+	ideas := []*agora.Proposal{{ID: 1, Body: long, Status: agora.ProposalApproved}, {ID: 2, Body: "Des bancs", Status: agora.ProposalApproved}}
+	it := summaryOf(exportActivity{ID: a.ID, Kind: a.Kind, Tally: agora.TallyIdeas(a, ideas)})
+	if len(it.Rows) != 2 || it.Rows[1].Label != "Des bancs" {
+		t.Fatalf("rows %+v", it.Rows)
+	}
+	got := it.Rows[0].Label
+	if n := utf8.RuneCountInString(got); n > summaryLabelMax || !strings.HasSuffix(got, "…") ||
+		!strings.HasPrefix(long, strings.TrimSuffix(got, "…")) || strings.HasSuffix(got, " …") {
+		t.Fatalf("label %q (%d characters)", got, n)
+	}
+	if shortLabel("Très court", 5) != "Très…" {
+		t.Fatalf("shortLabel %q", shortLabel("Très court", 5))
+	}
+}
+
+// The summary writes a scale's mean with its two decimals, as the report
+// page and the CSV do: 1,33, not 1,3.
+func TestSummary_MeanTwoDecimals(t *testing.T) {
+	st := openSQLite(t)
+	r := &bilanRoom{testRoom: newTestRoom(t, st)}
+	ctx := context.Background()
+	for _, v := range []int{1, 1, 2} {
+		p := &agora.Participant{WorkshopID: r.w.ID, TokenHash: agora.NewSecret(), PublicID: agora.NewSecret()}
+		must(t, st.CreateParticipant(ctx, p))
+		_, err := st.PutVote(ctx, &agora.Vote{ActivityID: r.scale.ID, ParticipantID: &p.ID, Channel: agora.ChannelRoom, Value: &v})
+		must(t, err)
+	}
+	resp := r.staffClient().get("/facilitate/" + r.code() + "/summary")
+	wantStatus(t, resp, http.StatusOK)
+	wantContains(t, resp.Body, `data-mean="1.33">Moyenne : 1,33 (de`)
 }
