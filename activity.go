@@ -97,6 +97,9 @@ func (a *Activity) Validate() error {
 	if err := validateText(a.Prompt, 1, MaxPromptLen, "error.prompt_length"); err != nil {
 		return err
 	}
+	if err := CheckLine(a.Prompt, "error.prompt_invalid"); err != nil {
+		return err
+	}
 	s := a.Settings
 	if s.TimerSeconds < 0 || s.TimerSeconds > MaxTimerSeconds {
 		return Errorf(EINVALID, "error.timer_invalid", MaxTimerSeconds)
@@ -126,6 +129,9 @@ func (a *Activity) validatePoll() error {
 	seen := map[int]bool{}
 	for _, o := range a.Options {
 		if err := validateText(o.Label, 1, MaxOptionLabelLen, "error.option_length"); err != nil {
+			return err
+		}
+		if err := CheckLine(o.Label, "error.option_invalid"); err != nil {
 			return err
 		}
 		if o.ID <= 0 || seen[o.ID] {

@@ -55,8 +55,14 @@ func (c *Consultation) Validate() error {
 	if err := validateText(c.Title, 1, MaxTitleLen, "error.title_length"); err != nil {
 		return err
 	}
+	if err := CheckLine(c.Title, "error.title_invalid"); err != nil {
+		return err
+	}
 	if utf8.RuneCountInString(c.Description) > MaxDescriptionLen {
 		return Errorf(EINVALID, "error.description_length", MaxDescriptionLen)
+	}
+	if err := CheckText(c.Description, "error.description_invalid"); err != nil {
+		return err
 	}
 	if !c.Status.Valid() {
 		return Errorf(EINVALID, "error.status_invalid")

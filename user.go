@@ -66,6 +66,9 @@ func ValidateSignup(email, displayName, password string) error {
 	if n == 0 || n > MaxDisplayNameLen {
 		return Errorf(EINVALID, "error.display_name_length", MaxDisplayNameLen)
 	}
+	if err := CheckLine(displayName, "error.display_name_invalid"); err != nil {
+		return err
+	}
 	return ValidatePassword(password)
 }
 

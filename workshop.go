@@ -109,3 +109,12 @@ func HashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
 }
+
+// ValidateText refuses a title or a place that CheckLine refuses; the
+// engine checks their lengths.
+func (w *Workshop) ValidateText() error {
+	if err := CheckLine(w.Title, "error.title_invalid"); err != nil {
+		return err
+	}
+	return CheckLine(w.Place, "error.place_invalid")
+}

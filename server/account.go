@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"strings"
 
 	"github.com/agora-civic/agora"
 )
@@ -13,7 +12,7 @@ import (
 // message "error.email_taken".
 func CreateAccount(ctx context.Context, st agora.UserStore, email, name, password string, role agora.Role) (*agora.User, error) {
 	email = agora.NormalizeEmail(email)
-	name = strings.TrimSpace(name)
+	name = agora.NormalizeLine(name)
 	if err := agora.ValidateSignup(email, name, password); err != nil {
 		return nil, err
 	}

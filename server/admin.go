@@ -42,11 +42,13 @@ var adminNotices = map[string]string{
 
 // consultationFields says which form field each validation message belongs to.
 var consultationFields = map[string]string{
-	"error.slug_invalid":       "slug",
-	"error.slug_taken":         "slug",
-	"error.title_length":       "title",
-	"error.description_length": "description",
-	"error.status_invalid":     "status",
+	"error.slug_invalid":        "slug",
+	"error.slug_taken":          "slug",
+	"error.title_length":        "title",
+	"error.title_invalid":       "title",
+	"error.description_length":  "description",
+	"error.description_invalid": "description",
+	"error.status_invalid":      "status",
 }
 
 func (s *Server) handleAdmin(c *fiber.Ctx) error {
@@ -117,7 +119,7 @@ func (s *Server) handleCreateConsultation(c *fiber.Ctx) error {
 	u := s.mustUser(c)
 	values := map[string]string{
 		"slug":        strings.TrimSpace(c.FormValue("slug")),
-		"title":       strings.TrimSpace(c.FormValue("title")),
+		"title":       agora.NormalizeLine(c.FormValue("title")),
 		"description": strings.TrimSpace(c.FormValue("description")),
 		"status":      c.FormValue("status"),
 	}

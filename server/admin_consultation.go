@@ -133,7 +133,7 @@ func (s *Server) handleConsultationEdit(c *fiber.Ctx) error {
 // editedConsultation applies the form to a copy of cur and validates it.
 func editedConsultation(cur *agora.Consultation, v map[string]string) (*agora.Consultation, error) {
 	next := *cur
-	next.Title, next.Description = v["title"], v["description"]
+	next.Title, next.Description = agora.NormalizeLine(v["title"]), v["description"]
 	next.Status = agora.ConsultationStatus(v["status"])
 	// An unticked checkbox sends nothing: the report goes back to draft.
 	next.ReportPublished = v["report_published"] == "on"

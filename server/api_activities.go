@@ -25,10 +25,14 @@ func (r activityRequest) apply(a *agora.Activity) error {
 		a.Kind = r.Kind
 	}
 	if r.Prompt != nil {
-		a.Prompt = *r.Prompt
+		a.Prompt = agora.NormalizeLine(*r.Prompt)
 	}
 	if r.Options != nil {
-		a.Options = *r.Options
+		a.Options = make([]agora.Option, len(*r.Options))
+		for i, o := range *r.Options {
+			o.Label = agora.NormalizeLine(o.Label)
+			a.Options[i] = o
+		}
 	}
 	if len(r.Settings) == 0 || string(r.Settings) == "null" {
 		return nil

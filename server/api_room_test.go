@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -253,6 +255,73 @@ func TestAPI_BodyTooLarge(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Fatalf("status %d\n%s", resp.StatusCode, b)
+	}
+	if len(r.ideasOf(r.ideas)) != 0 {
+		t.Fatal("an oversized body changed something")
+	}
+}
+
+// sendChunked posts a chunked body over a raw connection: four 64 KiB
+// chunks (the whole default limit), then the size line of a fifth one,
+// which takes the body over the limit. Nothing is written after that
+// line, so the server has read everything when it answers and closes.
+func sendChunked(t *testing.T, addr, path string, hdr map[string]string) *http.Response {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	must(t, err)
+	t.Cleanup(func() { conn.Close() })
+	var b strings.Builder
+	b.WriteString("POST " + path + " HTTP/1.1\r\nHost: agora.test\r\nTransfer-Encoding: chunked\r\n")
+	for k, v := range hdr {
+		b.WriteString(k + ": " + v + "\r\n")
+	}
+	b.WriteString("\r\n")
+	chunk := strings.Repeat("a", 64<<10)
+	for range 4 {
+		b.WriteString(strconv.FormatInt(int64(len(chunk)), 16) + "\r\n" + chunk + "\r\n")
+	}
+	b.WriteString(strconv.FormatInt(int64(len(chunk)), 16) + "\r\n")
+	_, err = io.WriteString(conn, b.String())
+	must(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	must(t, err)
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// A chunked body over the limit gets the same answer as one announced by
+// its Content-Length: fasthttp resets the request before its error
+// handler, which used to answer a French HTML page with a new CSRF cookie.
+func TestAPI_ChunkedBodyTooLarge(t *testing.T) {
+	st := openSQLite(t)
+	r := newTestRoom(t, st)
+	s, _ := testServer(t, st, Config{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	go s.Serve(ln)
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+
+	for _, tc := range []struct{ lang, msg string }{
+		{"en", "What you sent is too long."},
+		{"fr-FR,fr;q=0.9", "Le texte envoyé est trop long."},
+	} {
+		resp := sendChunked(t, ln.Addr().String(), actPath(r.ideas, "/ideas"), map[string]string{
+			"Content-Type": "application/json", "Accept-Language": tc.lang,
+		})
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			t.Fatalf("%s: status %d, %s\n%s", tc.lang, resp.StatusCode, resp.Header.Get("Content-Type"), b)
+		}
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		must(t, json.Unmarshal(b, &e))
+		if e.Error.Message != tc.msg {
+			t.Fatalf("%s: message %q", tc.lang, e.Error.Message)
+		}
+		if sc := resp.Header.Values("Set-Cookie"); len(sc) != 0 {
+			t.Fatalf("%s: cookies set on an API error: %q", tc.lang, sc)
+		}
 	}
 	if len(r.ideasOf(r.ideas)) != 0 {
 		t.Fatal("an oversized body changed something")

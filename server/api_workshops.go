@@ -92,10 +92,10 @@ type workshopRequest struct {
 
 func (r workshopRequest) apply(w *agora.Workshop) {
 	if r.Title != nil {
-		w.Title = *r.Title
+		w.Title = agora.NormalizeLine(*r.Title)
 	}
 	if r.Place != nil {
-		w.Place = *r.Place
+		w.Place = agora.NormalizeLine(*r.Place)
 	}
 	if r.StartsAt != nil {
 		w.StartsAt = r.StartsAt
@@ -115,6 +115,9 @@ func (s *Server) handleAPICreateWorkshop(c *fiber.Ctx) error {
 	}
 	w := &agora.Workshop{ConsultationID: cid}
 	in.apply(w)
+	if err := w.ValidateText(); err != nil {
+		return err
+	}
 	if err := s.engine.CreateWorkshop(c.UserContext(), s.mustUser(c), w); err != nil {
 		return err
 	}
@@ -143,6 +146,9 @@ func (s *Server) handleAPIUpdateWorkshop(c *fiber.Ctx) error {
 		return err
 	}
 	in.apply(w)
+	if err := w.ValidateText(); err != nil {
+		return err
+	}
 	if err := s.engine.UpdateWorkshop(c.UserContext(), s.mustUser(c), w); err != nil {
 		return err
 	}

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"strings"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/agora-civic/agora"
@@ -45,6 +43,8 @@ type facilitateData struct {
 var workshopFields = map[string]string{
 	"error.title_length":           "title",
 	"error.place_length":           "place",
+	"error.title_invalid":          "title",
+	"error.place_invalid":          "place",
 	"error.text_invalid":           "title",
 	"error.consultation_not_found": "consultation",
 }
@@ -80,14 +80,14 @@ func (s *Server) renderFacilitate(c *fiber.Ctx, status int, f form) error {
 func (s *Server) handleCreateWorkshop(c *fiber.Ctx) error {
 	values := map[string]string{
 		"consultation": c.FormValue("consultation"),
-		"title":        strings.TrimSpace(c.FormValue("title")),
-		"place":        strings.TrimSpace(c.FormValue("place")),
+		"title":        agora.NormalizeLine(c.FormValue("title")),
+		"place":        agora.NormalizeLine(c.FormValue("place")),
 	}
 	w := &agora.Workshop{Title: values["title"], Place: values["place"]}
 	cons, err := s.store.ConsultationBySlug(c.UserContext(), values["consultation"])
 	if err != nil {
 		err = notFoundAs(err, "error.consultation_not_found")
-	} else {
+	} else if err = w.ValidateText(); err == nil {
 		w.ConsultationID = cons.ID
 		err = s.engine.CreateWorkshop(c.UserContext(), s.mustUser(c), w)
 	}

@@ -33,6 +33,8 @@ type activityForm struct {
 // belongs to.
 var activityFields = map[string]string{
 	"error.prompt_length":       "prompt",
+	"error.prompt_invalid":      "prompt",
+	"error.option_invalid":      "options",
 	"error.options_count":       "options",
 	"error.option_length":       "options",
 	"error.option_ids":          "options",
@@ -154,7 +156,7 @@ func parseActivityForm(c *fiber.Ctx, cur *agora.Activity) (map[string]string, *a
 	for _, k := range []string{"kind", "prompt", "options", "max_choices", "max_words", "scale", "timer", "premoderation", "hide_results"} {
 		values[k] = strings.TrimSpace(c.FormValue(k))
 	}
-	a := &agora.Activity{Kind: agora.ActivityKind(values["kind"]), Prompt: values["prompt"]}
+	a := &agora.Activity{Kind: agora.ActivityKind(values["kind"]), Prompt: agora.NormalizeLine(values["prompt"])}
 	if cur != nil {
 		a.ID, a.Kind = cur.ID, cur.Kind
 		values["kind"] = string(cur.Kind)
@@ -231,7 +233,7 @@ func formInt(values map[string]string, name string) (int, error) {
 func lines(s string) []string {
 	var out []string
 	for _, l := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
-		if l = strings.TrimSpace(l); l != "" {
+		if l = agora.NormalizeLine(l); l != "" {
 			out = append(out, l)
 		}
 	}

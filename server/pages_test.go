@@ -337,3 +337,28 @@ func TestErrors_BodyTooLarge(t *testing.T) {
 		t.Fatalf("status %d\n%s", resp.StatusCode, b)
 	}
 }
+
+// The same over a chunked body, which fasthttp reads after resetting the
+// request on failure: still the caller's language, and the CSRF cookie
+// the browser has is kept rather than replaced.
+func TestErrors_ChunkedBodyTooLarge(t *testing.T) {
+	s, _ := testServer(t, openSQLite(t), Config{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	go s.Serve(ln)
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	resp := sendChunked(t, ln.Addr().String(), "/signup", map[string]string{
+		"Content-Type":    "application/x-www-form-urlencoded",
+		"Accept-Language": "en",
+		"Cookie":          csrfCookie + "=" + agora.NewSecret(),
+	})
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "What you sent is too long.") {
+		t.Fatalf("status %d\n%s", resp.StatusCode, b)
+	}
+	for _, ck := range resp.Cookies() {
+		if ck.Name == csrfCookie {
+			t.Fatalf("new CSRF cookie %q", ck.Value)
+		}
+	}
+}

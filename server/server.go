@@ -154,6 +154,7 @@ type Server struct {
 	flood   *floodGuard    // per-address token buckets of this node
 	local   *localCounters // per-participant limits of this node
 	conns   *connTracker   // HTTP connections, bounded at shutdown
+	chunked chunkedHeaders // headers of chunked requests, for their errors
 	mail    mailer         // sends password reset links
 	bg      sync.WaitGroup // mails being sent after their request answered
 
@@ -204,6 +205,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	})
 	s.conns = newConnTracker()
 	s.app.Server().ConnState = s.conns.state
+	s.chunked.install(s.app.Server())
 	s.middleware()
 	s.routes()
 	return s, nil

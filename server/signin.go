@@ -16,10 +16,11 @@ func (s *Server) registerAccountRoutes() {
 
 // accountFields says which form field each validation message belongs to.
 var accountFields = map[string]string{
-	"error.email_invalid":       "email",
-	"error.email_taken":         "email",
-	"error.display_name_length": "name",
-	"error.password_length":     "password",
+	"error.email_invalid":        "email",
+	"error.email_taken":          "email",
+	"error.display_name_length":  "name",
+	"error.display_name_invalid": "name",
+	"error.password_length":      "password",
 }
 
 type nextData struct{ Next string }
