@@ -41,27 +41,6 @@ func (s *DB) PutVote(ctx context.Context, v *agora.Vote) (bool, error) {
 	return s.putVote(ctx, s.q(), v)
 }
 
-// PutVotes does PutVote for each vote in one transaction: one commit for a
-// batch is what lets a busy room's votes be written in groups.
-func (s *DB) PutVotes(ctx context.Context, vs []*agora.Vote) ([]bool, error) {
-	replaced := make([]bool, len(vs))
-	err := s.inTx(ctx, "put votes", func(t *DB) error {
-		stmts := &voteStmts{t: t}
-		defer stmts.close()
-		for i, v := range vs {
-			var err error
-			if replaced[i], err = stmts.put(ctx, v); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return replaced, nil
-}
-
 // rowQuerier is a *sql.DB or a *sql.Tx.
 type rowQuerier interface {
 	QueryRowContext(ctx context.Context, query string, a ...any) *sql.Row
@@ -95,36 +74,6 @@ func (s *DB) upsertVote(ctx context.Context, v *agora.Vote, row func(a ...any) *
 		return false, dbError("put vote", err)
 	}
 	return revision > 0, nil
-}
-
-// voteStmts prepares each upsert once per batch, on first use.
-type voteStmts struct {
-	t     *DB
-	stmts map[string]*sql.Stmt
-}
-
-func (p *voteStmts) put(ctx context.Context, v *agora.Vote) (bool, error) {
-	query, err := voteQuery(v)
-	if err != nil {
-		return false, err
-	}
-	st, ok := p.stmts[query]
-	if !ok {
-		if st, err = p.t.q().PrepareContext(ctx, query); err != nil {
-			return false, dbError("put votes", err)
-		}
-		if p.stmts == nil {
-			p.stmts = map[string]*sql.Stmt{}
-		}
-		p.stmts[query] = st
-	}
-	return p.t.upsertVote(ctx, v, func(a ...any) *sql.Row { return st.QueryRowContext(ctx, a...) })
-}
-
-func (p *voteStmts) close() {
-	for _, st := range p.stmts {
-		st.Close()
-	}
 }
 
 // VoteByParticipant returns a participant's vote in an activity.

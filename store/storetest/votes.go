@@ -125,6 +125,45 @@ var voteTests = []test{
 		must(t, err)
 		same(t, "last write wins", got.Choices, []int{2})
 	}},
+	{"Vote/PutVotesManyFillsEach", func(t *testing.T, s agora.Store) {
+		ctx := t.Context()
+		a, first := voteSetup(t, s)
+		must(t, firstErr(s.PutVote(ctx, &agora.Vote{ActivityID: a.ID, ParticipantID: &first.ID, Channel: agora.ChannelRoom, Choices: []int{1}})))
+		vs := []*agora.Vote{{ActivityID: a.ID, ParticipantID: &first.ID, Channel: agora.ChannelRoom, Choices: []int{2}}}
+		for i := range 40 { // one statement: each row's ID must reach its own vote
+			p := mkParticipant(t, s, a.WorkshopID)
+			vs = append(vs, &agora.Vote{ActivityID: a.ID, ParticipantID: &p.ID, Channel: agora.ChannelRoom, Choices: []int{1 + i%2}})
+		}
+		replaced, err := s.PutVotes(ctx, vs)
+		must(t, err)
+		for i, v := range vs {
+			if replaced[i] != (i == 0) {
+				t.Fatalf("vote %d: replaced %v", i, replaced[i])
+			}
+			got, err := s.VoteByParticipant(ctx, a.ID, *v.ParticipantID)
+			must(t, err)
+			if got.ID != v.ID || !got.CreatedAt.Equal(v.CreatedAt) || v.UpdatedAt.IsZero() || got.Choices[0] != v.Choices[0] {
+				t.Fatalf("vote %d: stored %+v, returned %+v", i, got, v)
+			}
+		}
+	}},
+	{"Vote/PutVotesAtomicAcrossStatements", func(t *testing.T, s agora.Store) {
+		ctx := t.Context()
+		a, p := voteSetup(t, s)
+		q := mkParticipant(t, s, a.WorkshopID)
+		vs := []*agora.Vote{
+			{ActivityID: a.ID, ParticipantID: &p.ID, Channel: agora.ChannelRoom, Choices: []int{1}},
+			{ActivityID: a.ID, ParticipantID: &q.ID, Channel: agora.ChannelRoom, Choices: []int{1}},
+			{ActivityID: a.ID, ParticipantID: &p.ID, Channel: agora.ChannelRoom, Choices: []int{2}},        // a second statement
+			{ActivityID: a.ID + 1000, ParticipantID: &q.ID, Channel: agora.ChannelRoom, Choices: []int{1}}, // no such activity
+		}
+		if _, err := s.PutVotes(ctx, vs); err == nil {
+			t.Fatal("a vote on a missing activity was accepted")
+		}
+		if n, _ := s.CountVotes(ctx, a.ID); n != 0 {
+			t.Fatalf("a failed batch left %d votes", n)
+		}
+	}},
 	{"Vote/PutVotesAtomic", func(t *testing.T, s agora.Store) {
 		ctx := t.Context()
 		a, p := voteSetup(t, s)
@@ -139,3 +178,6 @@ var voteTests = []test{
 		}
 	}},
 }
+
+// firstErr drops the first result of a call that also returns an error.
+func firstErr[T any](_ T, err error) error { return err }

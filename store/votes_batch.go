@@ -1,0 +1,148 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/agora-civic/agora"
+)
+
+// PutVotes does PutVote for each vote, all or none: one statement for a
+// batch of distinct voters, so that a busy room's batch costs one round
+// trip to the database instead of one per vote plus the transaction's.
+// A voter twice in the batch (a retry, a changed mind) goes to a later
+// statement in the same transaction: the last vote wins, as one by one.
+func (s *DB) PutVotes(ctx context.Context, vs []*agora.Vote) ([]bool, error) {
+	chunks, err := voteChunks(vs)
+	if err != nil {
+		return nil, err
+	}
+	replaced := make([]bool, len(vs))
+	write := func(t *DB) error {
+		for _, c := range chunks {
+			if err := t.upsertVotes(ctx, c, replaced); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(chunks) == 1 { // one statement is atomic on its own
+		err = write(s)
+	} else {
+		err = s.inTx(ctx, "put votes", write)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return replaced, nil
+}
+
+// voteChunk is a run of votes one upsert writes: the same conflict target,
+// each voter once. at holds each vote's index in the batch.
+type voteChunk struct {
+	byUser bool
+	votes  []*agora.Vote
+	at     []int
+	voters map[int64]int // voter ID → position in votes
+}
+
+// maxVoteRows keeps a statement's parameters (8 a row) well under
+// SQLite's and Postgres' limits.
+const maxVoteRows = 1000
+
+// voteChunks cuts a batch into runs of distinct voters, in order.
+func voteChunks(vs []*agora.Vote) ([]*voteChunk, error) {
+	var chunks []*voteChunk
+	var cur *voteChunk
+	for i, v := range vs {
+		if _, err := voteQuery(v); err != nil {
+			return nil, err
+		}
+		byUser, voter := v.ParticipantID == nil, voterID(v)
+		if cur == nil || cur.byUser != byUser || len(cur.votes) == maxVoteRows || has(cur.voters, voter) {
+			cur = &voteChunk{byUser: byUser, voters: map[int64]int{}}
+			chunks = append(chunks, cur)
+		}
+		cur.voters[voter] = len(cur.votes)
+		cur.votes = append(cur.votes, v)
+		cur.at = append(cur.at, i)
+	}
+	return chunks, nil
+}
+
+func has(m map[int64]int, k int64) bool { _, ok := m[k]; return ok }
+
+// voterID is the conflict target's value: the participant, or the user
+// for an online vote without one.
+func voterID(v *agora.Vote) int64 {
+	if v.ParticipantID != nil {
+		return *v.ParticipantID
+	}
+	return *v.UserID
+}
+
+// upsertVotes writes one chunk and sets each vote's ID, CreatedAt and
+// UpdatedAt, and replaced[at] for those that replaced an earlier vote.
+func (s *DB) upsertVotes(ctx context.Context, c *voteChunk, replaced []bool) error {
+	target := "participant_id"
+	if c.byUser {
+		target = "user_id"
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO votes
+	(activity_id, participant_id, user_id, channel, choices, words, value, created_at, updated_at)
+	VALUES `)
+	args := make([]any, 0, 8*len(c.votes))
+	at := now()
+	for i, v := range c.votes {
+		v.UpdatedAt = at
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		n := len(args)
+		q.WriteString("(")
+		for j := 1; j <= 8; j++ {
+			q.WriteString("$" + strconv.Itoa(n+j) + ", ")
+		}
+		q.WriteString("$" + strconv.Itoa(n+8) + ")") // updated_at = created_at
+		args = append(args, v.ActivityID, v.ParticipantID, v.UserID, string(v.Channel),
+			jsonText(v.Choices), jsonText(v.Words), v.Value, s.d.time(v.UpdatedAt))
+	}
+	q.WriteString(` ON CONFLICT (activity_id, ` + target + `) DO UPDATE SET
+	 user_id = excluded.user_id, participant_id = excluded.participant_id,
+	 channel = excluded.channel, choices = excluded.choices, words = excluded.words,
+	 value = excluded.value, updated_at = excluded.updated_at, revision = votes.revision + 1
+	RETURNING id, ` + target + `, created_at, revision`)
+	rows, err := s.q().QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return dbError("put votes", err)
+	}
+	defer rows.Close()
+	got := 0
+	for rows.Next() {
+		var id, revision int64
+		var voter sql.NullInt64
+		var createdAt time.Time
+		if err := rows.Scan(&id, &voter, timeCol{&createdAt}, &revision); err != nil {
+			return dbError("put votes", err)
+		}
+		i, ok := c.voters[voter.Int64]
+		if !ok || !voter.Valid {
+			return fmt.Errorf("store: put votes: a row for voter %v not in the batch", voter)
+		}
+		c.votes[i].ID, c.votes[i].CreatedAt = id, createdAt
+		replaced[c.at[i]] = revision > 0
+		got++
+	}
+	if err := rows.Err(); err != nil {
+		return dbError("put votes", err)
+	}
+	if got != len(c.votes) {
+		return fmt.Errorf("store: put votes: %d rows for %d votes", got, len(c.votes))
+	}
+	return nil
+}
