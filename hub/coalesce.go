@@ -78,10 +78,11 @@ func (c *coalescer) fire(k coalesceKey, e *coalesceEntry) {
 	typ, data := e.typ, e.data
 	e.typ, e.data, e.pending = "", nil, false
 	c.mu.Unlock()
-	c.send(k, typ, data)
+	start := time.Now()
+	c.send(k, typ, data) // paced over a crowd: may take a fraction of the interval
 	c.mu.Lock()
 	if !c.stopped && c.entries[k] == e {
-		e.timer.Reset(c.intervalOf(k.topic))
+		e.timer.Reset(max(c.intervalOf(k.topic)-time.Since(start), 0))
 	}
 	c.mu.Unlock()
 }
@@ -91,7 +92,7 @@ func (c *coalescer) send(k coalesceKey, typ string, data any) {
 	if k.local {
 		err = c.h.publishLocal(k.topic, typ, data)
 	} else {
-		ctx, cancel := context.WithTimeout(c.h.ctx, 5*time.Second)
+		ctx, cancel := context.WithTimeout(c.h.bctx, 5*time.Second) // publishes until Close, after the sockets
 		err = c.h.Publish(ctx, k.topic, typ, data)
 		cancel()
 	}

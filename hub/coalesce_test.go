@@ -128,3 +128,37 @@ func TestCoalescer_PhonesLessOften(t *testing.T) {
 	}
 	t.Logf("%d updates in %v: screen got %d, phone %d", n, elapsed.Round(time.Millisecond), onScreen, onPhone)
 }
+
+// A latest value to a crowd goes out slice by slice: every socket gets it
+// once, the first slice at once and the last after the pauses, and a
+// socket that leaves meanwhile is skipped, not counted as dropped.
+func TestCoalescer_LatestPacedOverACrowd(t *testing.T) {
+	const gap = 300 * time.Millisecond
+	h, url := startHub(t, Config{PaceSlice: 2, PaceGap: gap})
+	const topic = "w:13:participants"
+	var phones []*client
+	for range 6 { // three slices
+		c := dial(t, url+"?topic="+topic)
+		c.next()
+		phones = append(phones, c)
+	}
+	waitFor(t, "6 sockets", func() bool { return h.Stats().Sockets == 6 })
+	start := time.Now()
+	h.PublishLocalCoalesced(topic, "tally:1", "tally", 42)
+	first := phones[0].next()
+	if firstAt := time.Since(start); string(first.Data) != "42" || firstAt >= gap {
+		t.Fatalf("first slice got %s after %v, want 42 before %v", first.Data, firstAt, gap)
+	}
+	phones[5].ws.CloseNow() // leaves while the value is on its way
+	for i, c := range phones[1:5] {
+		if m := c.next(); string(m.Data) != "42" {
+			t.Fatalf("phone %d got %s, want 42", i+1, m.Data)
+		}
+	}
+	if spread := time.Since(start); spread < gap {
+		t.Fatalf("all slices within %v: not paced (gap %v)", spread, gap)
+	}
+	if d := h.Stats().Dropped; d != 0 {
+		t.Fatalf("dropped = %d, want 0", d)
+	}
+}

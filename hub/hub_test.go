@@ -292,6 +292,38 @@ func TestHub_SlowSocketDropped(t *testing.T) {
 	}
 }
 
+// A socket whose write blocks (its reader stalled, the kernel buffers full)
+// is closed by the write watchdog, even though its queue never fills; an
+// idle socket is not.
+func TestHub_StuckWriteClosed(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	h, url := startHub(t, Config{SendQueue: 4096, WriteTimeout: timeout})
+	const topic = "w:12:participants"
+	dial(t, url+"?topic="+topic) // stalled: never reads after the handshake
+	idle := dial(t, url+"?topic=c:12")
+	idle.next()
+	waitFor(t, "2 sockets", func() bool { return h.Stats().Sockets == 2 })
+	pad := strings.Repeat("x", 64<<10)
+	for range 1000 { // 64 MiB: far more than the socket buffers hold
+		h.Publish(context.Background(), topic, "big", pad)
+		if h.Stats().Dropped > 0 {
+			break
+		}
+	}
+	waitFor(t, "stuck socket closed", func() bool { return h.Stats().Sockets == 1 })
+	if d := h.Stats().Dropped; d != 1 {
+		t.Fatalf("dropped = %d, want 1", d)
+	}
+	time.Sleep(3 * timeout) // the idle socket outlives several timeouts
+	if n := h.Stats().Sockets; n != 1 {
+		t.Fatalf("sockets = %d, want the idle one still open", n)
+	}
+	h.Publish(context.Background(), "c:12", "still", nil)
+	if m := idle.next(); m.Type != "still" {
+		t.Fatalf("idle socket got %q", m.Type)
+	}
+}
+
 func TestHub_CloseGoingAway(t *testing.T) {
 	h, url := startHub(t, Config{})
 	c := dial(t, url+"?topic=c:5")

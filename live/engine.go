@@ -77,8 +77,13 @@ func New(st agora.Store, n Notifier, opts Options) *Engine {
 }
 
 // Close stops the countdowns and the tally flushes, and waits for those
-// already running. Commands still work afterwards but arm nothing.
+// already running. Commands still work afterwards but arm nothing. The
+// Notifier must still publish during Close: the peers are asked one last
+// time to reload the tallies whose changes they missed.
 func (e *Engine) Close() {
+	if e.peers.p != nil {
+		e.tellUntold() // best effort: after Close nobody would
+	}
 	e.unfollowAll()
 	e.timers.stopAll()
 	e.tallies.stopAll()

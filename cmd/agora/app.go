@@ -176,6 +176,11 @@ func (m *Main) ensureAdmin(ctx context.Context) error {
 
 // Close drains the server, closes every socket with "going away" and
 // closes the store. It is safe to call on a partly started Main.
+//
+// The order matters with several nodes: the sockets go first (clients
+// reconnect to another node at once), then the requests in flight and the
+// queued votes finish, and only then does the broker close, so that the
+// other nodes still hear of every vote this node acknowledged.
 func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 	defer cancel()
@@ -183,7 +188,7 @@ func (m *Main) Close() error {
 	if m.hub != nil {
 		// Hijacked sockets are not closed by the HTTP server: the hub closes
 		// them with 1001 so that clients reconnect at once.
-		errs = append(errs, wrapErr("close sockets", m.hub.Close(ctx)))
+		errs = append(errs, wrapErr("close sockets", m.hub.CloseSockets(ctx)))
 	}
 	if m.server != nil && m.ln != nil {
 		errs = append(errs, wrapErr("drain requests", m.server.Shutdown(ctx)))
@@ -202,11 +207,15 @@ func (m *Main) Close() error {
 		m.stopSweep()
 		<-m.sweepStopped
 	}
+	if m.votes != nil {
+		m.votes.Stop() // commits the votes still queued, before the engine stops
+	}
 	if m.engine != nil {
 		m.engine.Close()
 	}
-	if m.votes != nil {
-		m.votes.Stop() // commits the votes still queued
+	if m.hub != nil {
+		// Last: until here the engine tells its peers what it committed.
+		errs = append(errs, wrapErr("close broker", m.hub.Close(ctx)))
 	}
 	if m.db != nil {
 		errs = append(errs, m.db.Close())
