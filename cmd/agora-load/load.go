@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -268,11 +269,30 @@ func (r *runner) voteBurst(ctx context.Context, rep *Report) error {
 		}
 	}
 	rep.Ack = distOf(acks)
+	if r.cfg.AckLog != "" {
+		if err := r.writeAckLog(first); err != nil {
+			return err
+		}
+	}
 	if !last.IsZero() {
 		rep.VoteWindowMS = ms(last.Sub(first))
 	}
 	r.logf("%d votes acked of %d sent", rep.VotesAcked, rep.VotesSent)
 	return nil
+}
+
+// writeAckLog writes one line per acknowledged vote: when it was sent, in
+// ms after the first vote, and how long its acknowledgement took, in ms.
+// Plotted, it shows what the latency follows (a broadcast, a commit).
+func (r *runner) writeAckLog(first time.Time) error {
+	var b strings.Builder
+	b.WriteString("sent_ms ack_ms\n")
+	for _, p := range r.parts {
+		if p != nil && p.acked {
+			fmt.Fprintf(&b, "%.1f %.1f\n", ms(p.sentAt.Sub(first)), ms(p.ackLat))
+		}
+	}
+	return os.WriteFile(r.cfg.AckLog, []byte(b.String()), 0o644)
 }
 
 // expected returns the acked votes per option and the last ack's time.

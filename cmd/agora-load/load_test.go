@@ -87,6 +87,7 @@ func TestRun(t *testing.T) {
 	cfg.Broadcasts = 4
 	cfg.ServerPIDs = []int{os.Getpid()}
 	cfg.Duration = time.Minute
+	cfg.AckLog = filepath.Join(t.TempDir(), "acks.txt")
 	if err := cfg.validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +125,13 @@ func TestRun(t *testing.T) {
 	}
 	if !rep.OK(false) {
 		t.Error("report not OK")
+	}
+	acks, err := os.ReadFile(cfg.AckLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(string(acks)), "\n"); len(lines) != 1+rep.VotesAcked {
+		t.Errorf("ack log: %d lines, want a header and %d votes", len(lines), rep.VotesAcked)
 	}
 	out := filepath.Join(t.TempDir(), "report.json")
 	if err := rep.WriteJSONFile(out); err != nil {
