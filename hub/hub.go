@@ -249,8 +249,15 @@ func (h *Hub) publishLocal(topic, typ string, data any) error {
 	if err != nil {
 		return fmt.Errorf("hub: encode %s: %w", typ, err)
 	}
-	t.deliverLatest(head, append([]byte(latestField), tail...), pacing{h.cfg.PaceSlice, h.cfg.PaceGap})
+	t.deliverLatest(head, append([]byte(latestField), tail...))
 	return nil
+}
+
+// Alone reports whether this hub has no other node to reach: its broker
+// is the in-process one.
+func (h *Hub) Alone() bool {
+	_, ok := h.broker.(*InProcBroker)
+	return ok
 }
 
 // OnReconnect sets a function the hub calls when the broker is back after

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -321,6 +322,49 @@ func TestHub_StuckWriteClosed(t *testing.T) {
 	h.Publish(context.Background(), "c:12", "still", nil)
 	if m := idle.next(); m.Type != "still" {
 		t.Fatalf("idle socket got %q", m.Type)
+	}
+}
+
+// Events to more sockets than a pacing slice, from publishers racing each
+// other, reach every socket once and in order, one joining midway included
+// (only latest values are paced; events must never be).
+func TestHub_CrowdEventsInOrder(t *testing.T) {
+	h, url := startHub(t, Config{PaceSlice: 3, PaceGap: 50 * time.Millisecond, SendQueue: 512})
+	const topic, n = "w:14:participants", 200
+	var phones []*client
+	for range 10 { // four slices
+		c := dial(t, url+"?topic="+topic)
+		c.next()
+		phones = append(phones, c)
+	}
+	waitFor(t, "10 sockets", func() bool { return h.Stats().Sockets == 10 })
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for i := range n / 2 {
+				h.Publish(context.Background(), topic, "e", i)
+				if i == n/4 {
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+		})
+	}
+	late := dial(t, url+"?topic="+topic) // joins while events flow
+	snap := late.next()
+	wg.Wait()
+	check := func(name string, c *client, from uint64) {
+		for want := from + 1; want <= n; want++ {
+			if m := c.next(); m.Seq != want {
+				t.Fatalf("%s: got seq %d (%s), want %d", name, m.Seq, m.Type, want)
+			}
+		}
+	}
+	for i, c := range phones {
+		check(fmt.Sprintf("phone %d", i), c, 0)
+	}
+	check("late phone", late, snap.Seq)
+	if d := h.Stats().Dropped; d != 0 {
+		t.Fatalf("dropped = %d", d)
 	}
 }
 

@@ -38,6 +38,8 @@ type topic struct {
 	snapshot *frame
 	snapAt   time.Time
 	lastSeq  uint64 // highest seq delivered here (guarded by mu)
+
+	pace pacing // how a latest value spreads over a crowd
 }
 
 // deliver queues f on every socket of the topic without blocking.
@@ -70,7 +72,8 @@ func (t *topic) deliver(f *frame) {
 // votes arriving meanwhile waited behind them (vote ack p99 over 200 ms,
 // every second). A value is the latest: a socket that joins meanwhile has
 // it from its snapshot, one that leaves is skipped.
-func (t *topic) deliverLatest(head, tail []byte, pace pacing) {
+func (t *topic) deliverLatest(head, tail []byte) {
+	pace := t.pace
 	t.mu.RLock()
 	seq := t.lastSeq
 	var conns []*conn
@@ -183,7 +186,7 @@ func (h *Hub) attach(c *conn) error {
 	}
 	t := h.topics[c.topicName]
 	if t == nil {
-		t = &topic{name: c.topicName, members: map[string]int{}}
+		t = &topic{name: c.topicName, members: map[string]int{}, pace: pacing{h.cfg.PaceSlice, h.cfg.PaceGap}}
 		h.topics[c.topicName] = t
 	}
 	t.mu.Lock()

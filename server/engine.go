@@ -17,9 +17,26 @@ func NewEngine(st agora.Store, h *hub.Hub, opts live.Options) *live.Engine {
 	if h == nil {
 		return live.New(st, discardNotifier{}, opts)
 	}
+	if h.Alone() {
+		// No other node to tell: each vote would be encoded and handed
+		// back to this engine only to be dropped (5 % of a vote's cost).
+		return live.New(st, aloneNotifier{hubNotifier{h}}, opts)
+	}
 	e := live.New(st, hubNotifier{h}, opts)
 	h.OnReconnect(e.ReloadAll)
 	return e
+}
+
+// aloneNotifier is hubNotifier without live.Peers, for a node whose hub
+// has no broker to other nodes.
+type aloneNotifier struct{ n hubNotifier }
+
+func (a aloneNotifier) Publish(ctx context.Context, topic, typ string, data any) error {
+	return a.n.Publish(ctx, topic, typ, data)
+}
+
+func (a aloneNotifier) PublishTally(topic, key, typ string, data any) {
+	a.n.PublishTally(topic, key, typ, data)
 }
 
 // hubNotifier lets the engine publish through the hub: events to every
