@@ -40,6 +40,7 @@ type Config struct {
 	Duration   time.Duration // hard cap on the whole run
 	JSONFile   string
 	AckLog     string // file for each vote's send time and ack latency
+	CPUProfile string // file for the tool's own CPU profile
 	Label      string // names the run in the report, e.g. "postgres, 1 node"
 	Strict     bool   // fail (exit 1) when a target is missed, not only a check
 	Quiet      bool
@@ -87,6 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (*Config, error) {
 	fs.StringVar(&pids, "server-pid", "", "server process IDs, comma-separated, to read RSS and CPU from /proc (e.g. $(pgrep -f /tmp/agora))")
 	fs.DurationVar(&c.Duration, "duration", c.Duration, "hard cap on the whole run")
 	fs.StringVar(&c.JSONFile, "json", "", "also write the report as JSON to this file")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write the load tool's own CPU profile to this file")
 	fs.StringVar(&c.AckLog, "ack-log", "", "also write each vote's send time and ack latency (ms) to this file")
 	fs.StringVar(&c.Label, "label", "", "name of the run in the report (backend, nodes…)")
 	fs.BoolVar(&c.Strict, "strict", false, "exit 1 when a speed target is missed, not only when a check fails")

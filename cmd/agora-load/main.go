@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -30,6 +31,19 @@ func main() {
 func run(cfg *Config, stdout, stderr io.Writer) int {
 	if err := raiseFileLimit(); err != nil {
 		fmt.Fprintf(stderr, "agora-load: open files: %v\n", err)
+	}
+	if cfg.CPUProfile != "" { // the tool's own cost, which the server shares the machine with
+		f, err := os.Create(cfg.CPUProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "agora-load: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "agora-load: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

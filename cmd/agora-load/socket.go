@@ -103,9 +103,15 @@ func dialSocket(ctx context.Context, client *http.Client, url, origin, cookie st
 
 func (s *socket) read(ctx context.Context) {
 	defer close(s.done)
+	// Reads take no context: with one, coder/websocket registers a
+	// cancellation on it for every message, and 10,000 sockets sharing
+	// the run's context contended on its lock (tool CPU the server then
+	// lacked). One registration per socket closes it when the run ends.
+	stop := context.AfterFunc(ctx, func() { s.conn.CloseNow() })
+	defer stop()
 	gotSnapshot := false
 	for {
-		_, msg, err := s.conn.Read(ctx)
+		_, msg, err := s.conn.Read(context.Background())
 		at := time.Now()
 		if err != nil {
 			if !s.closing.Load() && ctx.Err() == nil {
