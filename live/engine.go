@@ -82,7 +82,8 @@ func New(st agora.Store, n Notifier, opts Options) *Engine {
 // time to reload the tallies whose changes they missed.
 func (e *Engine) Close() {
 	if e.peers.p != nil {
-		e.tellUntold() // best effort: after Close nobody would
+		e.flushPeers(5 * time.Second) // what was committed reaches the peers
+		e.tellUntold()                // best effort: after Close nobody would
 	}
 	e.unfollowAll()
 	e.timers.stopAll()

@@ -1,0 +1,99 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/agora-civic/agora"
+)
+
+// slowPeers records what the engine tells its peers; the first message
+// waits until released, as a publish to a busy Redis would.
+type slowPeers struct {
+	countingNotifier
+	release chan struct{}
+	mu      sync.Mutex
+	sent    []peerMessage
+}
+
+func (p *slowPeers) Broadcast(_ context.Context, _ int64, msg []byte) error {
+	var m peerMessage
+	if err := json.Unmarshal(msg, &m); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	first := len(p.sent) == 0
+	p.sent = append(p.sent, m)
+	p.mu.Unlock()
+	if first {
+		<-p.release
+	}
+	return nil
+}
+
+func (p *slowPeers) Follow(int64, func([]byte)) func() { return func() {} }
+
+func (p *slowPeers) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.sent)
+}
+
+// Telling the peers never makes a command wait, keeps a workshop's
+// changes in order, and sends the votes that queued up meanwhile as one
+// message.
+func TestEngine_TellBatchesVotesInOrder(t *testing.T) {
+	p := &slowPeers{release: make(chan struct{})}
+	e := New(nil, p, Options{})
+	vote := func(id int64) peerMessage {
+		pid := id
+		return peerMessage{Vote: &agora.Vote{ID: id, ActivityID: 7, ParticipantID: &pid}}
+	}
+	e.tell(1, vote(1))
+	for deadline := time.Now().Add(5 * time.Second); p.count() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the first message was never sent")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	e.tell(1, vote(2)) // while the first publish hangs
+	e.tell(1, vote(3))
+	e.tell(1, peerMessage{Activity: &agora.Activity{ID: 7, WorkshopID: 1, State: agora.ActivityClosed}})
+	e.tell(1, vote(4))
+	if waited := time.Since(start); waited > 100*time.Millisecond {
+		t.Fatalf("tell waited %v for the peers", waited)
+	}
+	close(p.release)
+	e.Close() // flushes
+	var got [][]int64
+	for _, m := range p.sent {
+		var ids []int64
+		switch {
+		case len(m.Votes) > 0:
+			for _, v := range m.Votes {
+				ids = append(ids, v.ID)
+			}
+		case m.Activity != nil:
+			ids = []int64{-1}
+		}
+		got = append(got, ids)
+	}
+	want := [][]int64{{1}, {2, 3}, {-1}, {4}}
+	if len(got) != len(want) {
+		t.Fatalf("sent %v, want %v", got, want)
+	}
+	for i := range want {
+		if len(got[i]) != len(want[i]) {
+			t.Fatalf("sent %v, want %v", got, want)
+		}
+		for j := range want[i] {
+			if got[i][j] != want[i][j] {
+				t.Fatalf("sent %v, want %v", got, want)
+			}
+		}
+	}
+}
