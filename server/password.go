@@ -9,7 +9,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -61,23 +60,30 @@ func argonKey(password string, salt []byte, t, m uint32, p uint8, n uint32) []by
 // The 46 MiB a hash takes are garbage once it returns, but Go hands freed
 // memory back to the system slowly: a node that had hashed one password
 // (the admin's at start, a sign-in) kept them, about half of an idle
-// node's memory and 9 KiB a participant at 2 × 5,000 phones. So after a
-// hash, when no other runs, the memory goes back at once; at most once a
-// minute, since it costs a collection.
+// node's memory and 9 KiB a participant at 2 × 5,000 phones. So once the
+// hashes stop for releaseAfter, the memory goes back at once: one
+// collection after a burst of sign-ins, not one per sign-in.
 const releaseFromKiB = 8 << 10
 
 var (
-	lastRelease  atomic.Int64 // unix nanoseconds
-	releaseEvery = time.Minute
+	releaseAfter = time.Second
+	releaseMu    sync.Mutex
+	releaseTimer *time.Timer
 )
 
 func releaseHashMemory() {
-	now := time.Now().UnixNano()
-	last := lastRelease.Load()
-	if len(hashSlots) > 0 || now-last < int64(releaseEvery) || !lastRelease.CompareAndSwap(last, now) {
+	releaseMu.Lock()
+	defer releaseMu.Unlock()
+	if releaseTimer == nil {
+		releaseTimer = time.AfterFunc(releaseAfter, func() {
+			if len(hashSlots) > 0 { // another hash runs: it calls again
+				return
+			}
+			debug.FreeOSMemory()
+		})
 		return
 	}
-	go debug.FreeOSMemory()
+	releaseTimer.Reset(releaseAfter)
 }
 
 // verifyPassword reports whether password matches encoded, comparing in
