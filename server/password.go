@@ -59,10 +59,11 @@ func argonKey(password string, salt []byte, t, m uint32, p uint8, n uint32) []by
 
 // The 46 MiB a hash takes are garbage once it returns, but Go hands freed
 // memory back to the system slowly: a node that had hashed one password
-// (the admin's at start, a sign-in) kept them, about half of an idle
-// node's memory and 9 KiB a participant at 2 × 5,000 phones. So once the
-// hashes stop for releaseAfter, the memory goes back at once: one
-// collection after a burst of sign-ins, not one per sign-in.
+// (the admin's at start, a sign-in) kept them, more than half of an idle
+// node's memory (86 MB, 38 without). So once the hashes stop for
+// releaseAfter, the memory goes back at once: one collection after a
+// burst of sign-ins, not one per sign-in. (A busy node reuses those pages
+// for its sockets anyway: this is for the many idle ones.)
 const releaseFromKiB = 8 << 10
 
 var (
