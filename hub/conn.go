@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -51,7 +52,10 @@ type conn struct {
 	// writingSince is the hub clock's tick when the current write began,
 	// 0 between writes (see watchdog.go).
 	writingSince atomic.Int64
-	floor        uint64 // writer only: events at or below it are already known
+	// wmu serialises whole frames on the connection: the writer's, and
+	// coder/websocket's control frames (through lockedWriter).
+	wmu   *sync.Mutex
+	floor uint64 // writer only: events at or below it are already known
 }
 
 // Serve upgrades the request to a WebSocket subscribed to sub.Topic and
@@ -62,7 +66,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub Subscription) er
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return ErrClosed
 	}
-	cw := &captureWriter{ResponseWriter: w}
+	cw := &captureWriter{ResponseWriter: w, mu: new(sync.Mutex)}
 	// The caller has checked the Origin against the public URL, which
 	// coder/websocket cannot know behind a proxy.
 	ws, err := websocket.Accept(cw, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
@@ -75,7 +79,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub Subscription) er
 	}
 	ws.SetReadLimit(h.cfg.MaxMessageSize)
 	c := &conn{
-		h: h, ws: ws, nc: cw.conn, topicName: sub.Topic, member: sub.Member,
+		h: h, ws: ws, nc: cw.conn, wmu: cw.mu, topicName: sub.Topic, member: sub.Member,
 		idx: -1, send: make(chan *frame, h.cfg.SendQueue), stop: make(chan struct{}),
 	}
 	if err := h.attach(c); err != nil {
@@ -162,9 +166,21 @@ func (c *conn) write(f *frame) bool {
 	case frameReplay:
 		c.floor = max(c.floor, f.seq)
 	}
+	// The frame's bytes go straight to the connection, under the lock
+	// that coder/websocket's own frames (pings, pongs, the closing
+	// handshake) take too: one write(2) of bytes framed once for every
+	// socket, without coder/websocket's locks and copy per message (15 %
+	// of the CPU of a broadcast to 10,000 sockets). Once halted, nothing
+	// more is written: the closing frame may be out.
+	c.wmu.Lock()
+	if c.halted.Load() {
+		c.wmu.Unlock()
+		return false
+	}
 	c.writingSince.Store(c.h.clock.Load()) // the watchdog closes it if stuck
-	err := c.ws.Write(context.Background(), websocket.MessageText, f.data)
+	_, err := c.nc.Write(f.wire)
 	c.writingSince.Store(0)
+	c.wmu.Unlock()
 	if err != nil {
 		c.ws.CloseNow()
 		return false
@@ -210,7 +226,7 @@ func (c *conn) readLoop() {
 		}
 		switch m.Type {
 		case TypePing:
-			c.enqueue(&frame{data: pongMessage, kind: frameControl})
+			c.enqueue(pongFrame)
 		case TypeResume:
 			c.resume(m.Seq)
 		default:
@@ -280,20 +296,44 @@ func (c *conn) end() {
 
 func (c *conn) leave() { c.leaveOnce.Do(func() { c.h.detach(c) }) }
 
-// captureWriter keeps the net.Conn coder/websocket hijacks, to set write
-// deadlines on it directly.
+// captureWriter keeps the net.Conn coder/websocket hijacks, for the hub
+// to write frames to it directly, and gives coder/websocket a writer that
+// takes the socket's frame lock.
 type captureWriter struct {
 	http.ResponseWriter
 	conn net.Conn
+	mu   *sync.Mutex
 }
 
-// Hijack implements http.Hijacker.
+// Hijack implements http.Hijacker. What the server still buffers (the
+// 101 response) is flushed first; coder/websocket then writes its frames
+// through a buffer of its own, flushed once per frame under mu.
 func (w *captureWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	nc, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
-	if err == nil {
-		w.conn = nc
+	if err != nil {
+		return nc, brw, err
 	}
-	return nc, brw, err
+	if err := brw.Writer.Flush(); err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	w.conn = nc
+	brw.Writer = bufio.NewWriterSize(lockedWriter{nc, w.mu}, 4096)
+	return nc, brw, nil
+}
+
+// lockedWriter writes under a lock. coder/websocket flushes a control
+// frame (at most 131 bytes, in a 4 KiB buffer) with one Write, so each
+// of its frames is whole between the hub's.
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // Unwrap lets http.ResponseController reach the wrapped writer.

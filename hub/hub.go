@@ -375,7 +375,7 @@ func (h *Hub) HandleMessage(channel string, msg []byte) {
 		s.fn(msg)
 	}
 	if t != nil {
-		t.deliver(&frame{seq: parseSeq(msg), data: msg})
+		t.deliver(newFrame(parseSeq(msg), msg, frameEvent))
 	}
 }
 

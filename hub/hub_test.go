@@ -368,6 +368,71 @@ func TestHub_CrowdEventsInOrder(t *testing.T) {
 	}
 }
 
+// The hub frames messages itself: every length class of the header
+// (7-bit, 16-bit, 64-bit) reaches a standard client intact.
+func TestHub_FrameLengths(t *testing.T) {
+	h, url := startHub(t, Config{})
+	const topic = "c:15"
+	c := dial(t, url+"?topic="+topic)
+	c.next()
+	waitFor(t, "socket attached", func() bool { return h.Stats().Sockets == 1 })
+	for _, n := range []int{0, 90, 125, 126, 200, 65535, 65536, 300 << 10} {
+		pad := strings.Repeat("é", n/2) + strings.Repeat("x", n%2)
+		h.Publish(context.Background(), topic, "pad", pad)
+		m := c.next()
+		var got string
+		if err := json.Unmarshal(m.Data, &got); err != nil || got != pad {
+			t.Fatalf("%d bytes: got %d bytes (%v)", n, len(got), err)
+		}
+	}
+}
+
+// Pings from the client are answered by coder/websocket while the hub
+// writes its own frames to the same connection: no frame is cut by
+// another, and every message and pong arrives.
+func TestHub_PongsBetweenFrames(t *testing.T) {
+	h, url := startHub(t, Config{SendQueue: 4096})
+	const topic, n = "c:16", 2000
+	c := dial(t, url+"?topic="+topic)
+	c.next()
+	waitFor(t, "socket attached", func() bool { return h.Stats().Sockets == 1 })
+	got := make(chan int, 1)
+	go func() { // the reader also hands pongs to the pings below
+		k, bad := 0, false
+		for {
+			_, data, err := c.ws.Read(context.Background())
+			if err != nil {
+				break // closed at the end of the test
+			}
+			var m Envelope
+			if json.Unmarshal(data, &m) != nil || m.Type != "e" {
+				bad = true
+			}
+			if k++; k == n || bad {
+				got <- map[bool]int{false: k, true: -k}[bad]
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range n {
+			h.Publish(context.Background(), topic, "e", strings.Repeat("p", i%300))
+		}
+	})
+	pings := 0
+	for range 50 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := c.ws.Ping(ctx); err == nil {
+			pings++
+		}
+		cancel()
+	}
+	wg.Wait()
+	if k := <-got; k != n || pings != 50 {
+		t.Fatalf("got %d of %d messages (negative: a broken one) and %d of 50 pongs", k, n, pings)
+	}
+}
+
 func TestHub_CloseGoingAway(t *testing.T) {
 	h, url := startHub(t, Config{})
 	c := dial(t, url+"?topic=c:5")

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"strconv"
 
@@ -103,5 +104,21 @@ func parseSeq(msg []byte) uint64 {
 	return n
 }
 
-// pongMessage is shared by every connection.
-var pongMessage = []byte(`{"type":"pong","seq":0}`)
+// pongFrame is shared by every connection.
+var pongFrame = newFrame(0, []byte(`{"type":"pong","seq":0}`), frameControl)
+
+// textFrame returns msg as an unmasked, final WebSocket text frame
+// (RFC 6455, section 5.2): what a server sends.
+func textFrame(msg []byte) []byte {
+	n := len(msg)
+	b := make([]byte, 0, 10+n)
+	switch {
+	case n <= 125:
+		b = append(b, 0x81, byte(n))
+	case n <= 0xFFFF:
+		b = binary.BigEndian.AppendUint16(append(b, 0x81, 126), uint16(n))
+	default:
+		b = binary.BigEndian.AppendUint64(append(b, 0x81, 127), uint64(n))
+	}
+	return append(b, msg...)
+}

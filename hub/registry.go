@@ -9,11 +9,18 @@ import (
 )
 
 // frame is one message on its way to sockets. Frames of a broadcast are
-// shared by every queue: the bytes are encoded once, never copied.
+// shared by every queue: the bytes are encoded once, WebSocket framing
+// included (a server's frames are not masked, so they are the same for
+// every socket), and never copied.
 type frame struct {
 	seq  uint64
-	data []byte
+	wire []byte // the WebSocket text frame: header, then the message
 	kind frameKind
+}
+
+// newFrame frames msg as one WebSocket text message.
+func newFrame(seq uint64, msg []byte, kind frameKind) *frame {
+	return &frame{seq: seq, wire: textFrame(msg), kind: kind}
 }
 
 type frameKind uint8
@@ -81,7 +88,7 @@ func (t *topic) deliverLatest(head, tail []byte) {
 		conns = slices.Clone(t.conns)
 	}
 	t.mu.RUnlock()
-	f := &frame{seq: seq, data: joinEnvelope(head, seq, tail), kind: frameLatest}
+	f := newFrame(seq, joinEnvelope(head, seq, tail), frameLatest)
 	if conns == nil {
 		t.deliver(f)
 		return
@@ -302,7 +309,7 @@ func (h *Hub) snapshot(t *topic, fresh bool) (*frame, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hub: encode snapshot %s: %w", t.name, err)
 	}
-	t.snapshot, t.snapAt = &frame{seq: seq, data: msg, kind: frameSnapshot}, time.Now()
+	t.snapshot, t.snapAt = newFrame(seq, msg, frameSnapshot), time.Now()
 	return t.snapshot, nil
 }
 
@@ -322,7 +329,7 @@ func (h *Hub) catchUp(ctx context.Context, t *topic, since uint64) (frames []*fr
 	}
 	frames = make([]*frame, len(msgs))
 	for i, m := range msgs {
-		frames[i] = &frame{seq: parseSeq(m), data: m, kind: frameReplay}
+		frames[i] = newFrame(parseSeq(m), m, frameReplay)
 	}
 	return frames, true
 }
