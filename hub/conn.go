@@ -53,9 +53,11 @@ type conn struct {
 	// 0 between writes (see watchdog.go).
 	writingSince atomic.Int64
 	// wmu serialises whole frames on the connection: the writer's, and
-	// coder/websocket's control frames (through lockedWriter).
-	wmu   *sync.Mutex
-	floor uint64 // writer only: events at or below it are already known
+	// coder/websocket's control frames (through lockedWriter), which sets
+	// closeSent once a close frame is out.
+	wmu       *sync.Mutex
+	closeSent *atomic.Bool
+	floor     uint64 // writer only: events at or below it are already known
 }
 
 // Serve upgrades the request to a WebSocket subscribed to sub.Topic and
@@ -66,7 +68,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub Subscription) er
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return ErrClosed
 	}
-	cw := &captureWriter{ResponseWriter: w, mu: new(sync.Mutex)}
+	cw := &captureWriter{ResponseWriter: w, mu: new(sync.Mutex), closeSent: new(atomic.Bool)}
 	// The caller has checked the Origin against the public URL, which
 	// coder/websocket cannot know behind a proxy.
 	ws, err := websocket.Accept(cw, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
@@ -79,7 +81,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub Subscription) er
 	}
 	ws.SetReadLimit(h.cfg.MaxMessageSize)
 	c := &conn{
-		h: h, ws: ws, nc: cw.conn, wmu: cw.mu, topicName: sub.Topic, member: sub.Member,
+		h: h, ws: ws, nc: cw.conn, wmu: cw.mu, closeSent: cw.closeSent, topicName: sub.Topic, member: sub.Member,
 		idx: -1, send: make(chan *frame, h.cfg.SendQueue), stop: make(chan struct{}),
 	}
 	if err := h.attach(c); err != nil {
@@ -173,7 +175,7 @@ func (c *conn) write(f *frame) bool {
 	// of the CPU of a broadcast to 10,000 sockets). Once halted, nothing
 	// more is written: the closing frame may be out.
 	c.wmu.Lock()
-	if c.halted.Load() {
+	if c.halted.Load() || c.closeSent.Load() {
 		c.wmu.Unlock()
 		return false
 	}
@@ -301,8 +303,9 @@ func (c *conn) leave() { c.leaveOnce.Do(func() { c.h.detach(c) }) }
 // takes the socket's frame lock.
 type captureWriter struct {
 	http.ResponseWriter
-	conn net.Conn
-	mu   *sync.Mutex
+	conn      net.Conn
+	mu        *sync.Mutex
+	closeSent *atomic.Bool
 }
 
 // Hijack implements http.Hijacker. What the server still buffers (the
@@ -318,21 +321,27 @@ func (w *captureWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	w.conn = nc
-	brw.Writer = bufio.NewWriterSize(lockedWriter{nc, w.mu}, 4096)
+	brw.Writer = bufio.NewWriterSize(lockedWriter{nc, w.mu, w.closeSent}, 4096)
 	return nc, brw, nil
 }
 
 // lockedWriter writes under a lock. coder/websocket flushes a control
 // frame (at most 131 bytes, in a 4 KiB buffer) with one Write, so each
-// of its frames is whole between the hub's.
+// of its frames is whole between the hub's. It also sends close frames of
+// its own (echoing a client's close, 1009, protocol errors): once one is
+// out, closeSent stops the hub's frames, which may not follow it.
 type lockedWriter struct {
-	w  io.Writer
-	mu *sync.Mutex
+	w         io.Writer
+	mu        *sync.Mutex
+	closeSent *atomic.Bool
 }
 
 func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if len(p) > 0 && p[0]&0x0f == 0x8 { // opcode close
+		l.closeSent.Store(true)
+	}
 	return l.w.Write(p)
 }
 

@@ -151,7 +151,9 @@ func (e *Engine) flushPeers(max time.Duration) {
 	}
 }
 
-// joinVotes merges each run of vote messages into one message.
+// joinVotes merges each run of two or more vote messages into one
+// message. A lone vote stays a Vote message, which a node of the previous
+// version still reads during a rolling upgrade.
 func joinVotes(msgs []peerMessage) []peerMessage {
 	var out []peerMessage
 	for _, m := range msgs {
@@ -163,7 +165,11 @@ func joinVotes(msgs []peerMessage) []peerMessage {
 			out[n-1].Votes = append(out[n-1].Votes, m.Vote)
 			continue
 		}
-		out = append(out, peerMessage{Votes: []*agora.Vote{m.Vote}})
+		if n := len(out); n > 0 && out[n-1].Vote != nil {
+			out[n-1] = peerMessage{Votes: []*agora.Vote{out[n-1].Vote, m.Vote}}
+			continue
+		}
+		out = append(out, m)
 	}
 	return out
 }

@@ -73,6 +73,8 @@ func TestEngine_TellBatchesVotesInOrder(t *testing.T) {
 	for _, m := range p.sent {
 		var ids []int64
 		switch {
+		case m.Vote != nil:
+			ids = []int64{m.Vote.ID}
 		case len(m.Votes) > 0:
 			for _, v := range m.Votes {
 				ids = append(ids, v.ID)
@@ -81,6 +83,11 @@ func TestEngine_TellBatchesVotesInOrder(t *testing.T) {
 			ids = []int64{-1}
 		}
 		got = append(got, ids)
+	}
+	for _, i := range []int{0, 3} { // a lone vote keeps the old form, for nodes not upgraded yet
+		if i < len(p.sent) && (p.sent[i].Vote == nil || len(p.sent[i].Votes) != 0) {
+			t.Errorf("message %d: a lone vote sent as %+v, want the Vote field", i, p.sent[i])
+		}
 	}
 	want := [][]int64{{1}, {2, 3}, {-1}, {4}}
 	if len(got) != len(want) {

@@ -1,0 +1,117 @@
+package hub
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// rawSocket is a WebSocket client written by hand, to see every frame the
+// server sends, in order, including after its close frame.
+type rawSocket struct {
+	conn net.Conn
+	r    *bufio.Reader
+}
+
+func dialRaw(t *testing.T, url string) *rawSocket {
+	t.Helper()
+	host := strings.TrimPrefix(strings.SplitN(url, "?", 2)[0], "ws://")
+	conn, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	path := "/?" + strings.SplitN(url, "?", 2)[1]
+	io.WriteString(conn, "GET "+path+" HTTP/1.1\r\nHost: "+host+"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	r := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("handshake: %v %v", resp, err)
+	}
+	return &rawSocket{conn: conn, r: r}
+}
+
+// frame reads one frame's opcode; io.EOF once the server has closed.
+func (s *rawSocket) frame() (byte, error) {
+	var h [2]byte
+	if _, err := io.ReadFull(s.r, h[:]); err != nil {
+		return 0, err
+	}
+	n := uint64(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var b [2]byte
+		if _, err := io.ReadFull(s.r, b[:]); err != nil {
+			return 0, err
+		}
+		n = uint64(binary.BigEndian.Uint16(b[:]))
+	case 127:
+		var b [8]byte
+		if _, err := io.ReadFull(s.r, b[:]); err != nil {
+			return 0, err
+		}
+		n = binary.BigEndian.Uint64(b[:])
+	}
+	_, err := io.CopyN(io.Discard, s.r, int64(n))
+	return h[0] & 0x0f, err
+}
+
+// sendClose sends a masked close frame with code 1000.
+func (s *rawSocket) sendClose() {
+	mask := [4]byte{1, 2, 3, 4}
+	payload := []byte{0x03, 0xE8}
+	for i := range payload {
+		payload[i] ^= mask[i%4]
+	}
+	s.conn.Write(append([]byte{0x88, 0x80 | 2, mask[0], mask[1], mask[2], mask[3]}, payload...))
+}
+
+// When a client closes, coder/websocket answers with a close frame of its
+// own, not through the hub: the hub's frames must stop there, while it is
+// busy writing a stream of them (RFC 6455, 5.5.1).
+func TestHub_NothingAfterTheCloseFrame(t *testing.T) {
+	h, url := startHub(t, Config{SendQueue: 4096})
+	const topic = "c:17"
+	var stop atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for !stop.Load() {
+			h.Publish(context.Background(), topic, "e", "stream")
+		}
+	}()
+	defer func() { stop.Store(true); <-done }()
+	for trial := range 100 {
+		s := dialRaw(t, url+"?topic="+topic)
+		s.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for range 20 {
+			if _, err := s.frame(); err != nil {
+				t.Fatalf("trial %d: %v", trial, err)
+			}
+		}
+		s.sendClose()
+		closed := false
+		for {
+			op, err := s.frame()
+			if err != nil {
+				break // the server hung up
+			}
+			if closed {
+				t.Fatalf("trial %d: frame of opcode %d after the close frame", trial, op)
+			}
+			closed = op == 0x8
+		}
+		if !closed {
+			t.Fatalf("trial %d: no close frame", trial)
+		}
+		s.conn.Close()
+	}
+}
