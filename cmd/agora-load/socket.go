@@ -110,8 +110,9 @@ func (s *socket) read(ctx context.Context) {
 	stop := context.AfterFunc(ctx, func() { s.conn.CloseNow() })
 	defer stop()
 	gotSnapshot := false
+	var buf bytes.Buffer // one per socket, reused: onEvent does not keep msg
 	for {
-		_, msg, err := s.conn.Read(context.Background())
+		msg, err := s.next(&buf)
 		at := time.Now()
 		if err != nil {
 			if !s.closing.Load() && ctx.Err() == nil {
@@ -144,6 +145,19 @@ func (s *socket) read(ctx context.Context) {
 			s.onEvent(s, event{Type: typ, Seq: seq, Msg: msg, At: at})
 		}
 	}
+}
+
+// next reads one message into buf, which it returns the bytes of.
+func (s *socket) next(buf *bytes.Buffer) ([]byte, error) {
+	_, r, err := s.conn.Reader(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	buf.Reset()
+	if _, err := buf.ReadFrom(r); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // closeStatus is the close code of a socket that ended on its own, or -1.
