@@ -209,29 +209,14 @@ func NormalizeNickname(s string) (string, error) {
 // included: on the projector they could reorder what others wrote. Text
 // with nothing visible (zero-width characters only) becomes empty.
 func cleanLine(s string) (string, error) {
-	if !utf8.ValidString(s) {
-		return "", Errorf(EINVALID, "error.text_invalid")
+	if err := CheckLine(s, "error.text_invalid"); err != nil {
+		return "", err
 	}
-	var b strings.Builder
-	space, visible := false, false
-	for _, r := range s {
-		switch {
-		case unicode.IsSpace(r):
-			space = b.Len() > 0
-			continue
-		case unicode.IsControl(r) || isBidiControl(r):
-			return "", Errorf(EINVALID, "error.text_invalid")
-		}
-		if space {
-			b.WriteByte(' ')
-		}
-		b.WriteRune(r)
-		space, visible = false, visible || unicode.IsGraphic(r)
-	}
-	if !visible {
+	s = NormalizeLine(s)
+	if !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsGraphic(r) && r != ' ' }) {
 		return "", nil
 	}
-	return b.String(), nil
+	return s, nil
 }
 
 // isBidiControl reports the embeddings, overrides and isolates of Unicode's

@@ -35,7 +35,7 @@ type Subscription struct {
 type conn struct {
 	h         *Hub
 	ws        *websocket.Conn
-	nc        net.Conn // for the closing handshake's write deadline
+	nc        net.Conn // the hub writes its frames here (see write)
 	topicName string
 	member    string
 
@@ -43,8 +43,7 @@ type conn struct {
 	idx int    // position in t.conns, guarded by t.mu; -1 once detached
 
 	send      chan *frame
-	stop      chan struct{} // closed when the writer is told to stop
-	halted    atomic.Bool   // the same, for the writer between frames
+	halted    atomic.Bool // the writer is told to stop (halt)
 	stopOnce  sync.Once
 	leaveOnce sync.Once // detach from the topic
 	dropping  atomic.Bool
@@ -82,7 +81,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub Subscription) er
 	ws.SetReadLimit(h.cfg.MaxMessageSize)
 	c := &conn{
 		h: h, ws: ws, nc: cw.conn, wmu: cw.mu, closeSent: cw.closeSent, topicName: sub.Topic, member: sub.Member,
-		idx: -1, send: make(chan *frame, h.cfg.SendQueue), stop: make(chan struct{}),
+		idx: -1, send: make(chan *frame, h.cfg.SendQueue),
 	}
 	if err := h.attach(c); err != nil {
 		ws.Close(CloseGoingAway, "going away")
@@ -129,7 +128,7 @@ func (c *conn) writeLoop(initial []*frame) {
 			return
 		}
 	}
-	// One channel to wait on, not a select with c.stop: at 10,000 sockets
+	// One channel to wait on, not a select with a stop channel: at 10,000 sockets
 	// every message wakes 10,000 writers, and a two-way select costs more
 	// than a receive. halt wakes an idle writer with a nil frame.
 	for f := range c.send {
@@ -147,7 +146,6 @@ func (c *conn) writeLoop(initial []*frame) {
 func (c *conn) halt() {
 	c.stopOnce.Do(func() {
 		c.halted.Store(true)
-		close(c.stop)
 		select {
 		case c.send <- nil:
 		default: // full: the writer is busy and checks halted next
@@ -263,10 +261,8 @@ func (c *conn) ping() {
 	ctx, cancel := context.WithTimeout(c.h.ctx, c.h.cfg.PongTimeout)
 	err := c.ws.Ping(ctx)
 	cancel()
-	select {
-	case <-c.stop:
+	if c.halted.Load() {
 		return
-	default:
 	}
 	if err != nil { // a dead phone answers nothing: no closing handshake
 		c.ws.CloseNow()

@@ -55,18 +55,27 @@ func (t *topic) deliver(f *frame) {
 	if f.kind == frameEvent && f.seq > t.lastSeq {
 		t.lastSeq = f.seq
 	}
-	var slow []*conn
-	for _, c := range t.conns {
+	slow := offer(f, t.conns)
+	t.mu.Unlock()
+	for _, c := range slow {
+		c.drop()
+	}
+}
+
+// offer queues f on each of conns still attached, without blocking, and
+// returns those whose queue is full. The caller holds the topic's lock.
+func offer(f *frame, conns []*conn) (slow []*conn) {
+	for _, c := range conns {
+		if c.idx < 0 { // left since the caller took the list
+			continue
+		}
 		select {
 		case c.send <- f:
 		default:
 			slow = append(slow, c)
 		}
 	}
-	t.mu.Unlock()
-	for _, c := range slow {
-		c.drop()
-	}
+	return slow
 }
 
 // deliverLatest queues a latest message, numbered with the topic's last
@@ -109,18 +118,8 @@ type pacing struct {
 
 // deliverTo queues f on those of conns still attached to the topic.
 func (t *topic) deliverTo(f *frame, conns []*conn) {
-	var slow []*conn
 	t.mu.RLock()
-	for _, c := range conns {
-		if c.idx < 0 { // left since the list was taken
-			continue
-		}
-		select {
-		case c.send <- f:
-		default:
-			slow = append(slow, c)
-		}
-	}
+	slow := offer(f, conns)
 	t.mu.RUnlock()
 	for _, c := range slow {
 		c.drop()

@@ -59,8 +59,8 @@ func voteChunks(vs []*agora.Vote) ([]*voteChunk, error) {
 	var chunks []*voteChunk
 	var cur *voteChunk
 	for i, v := range vs {
-		if _, err := voteQuery(v); err != nil {
-			return nil, err
+		if v.ParticipantID == nil && v.UserID == nil {
+			return nil, invalid("error.vote_voter")
 		}
 		byUser, voter := v.ParticipantID == nil, voterID(v)
 		if cur == nil || cur.byUser != byUser || len(cur.votes) == maxVoteRows || has(cur.voters, voter) {
@@ -85,8 +85,11 @@ func voterID(v *agora.Vote) int64 {
 	return *v.UserID
 }
 
-// upsertVotes writes one chunk and sets each vote's ID, CreatedAt and
-// UpdatedAt, and replaced[at] for those that replaced an earlier vote.
+// upsertVotes writes one chunk with the one statement that casts or
+// replaces votes, and sets each vote's ID, CreatedAt and UpdatedAt, and
+// replaced[at] for those that replaced an earlier vote: revision counts
+// replacements, which tells an insert (0) from an update in both
+// databases.
 func (s *DB) upsertVotes(ctx context.Context, c *voteChunk, replaced []bool) error {
 	target := "participant_id"
 	if c.byUser {
@@ -108,7 +111,7 @@ func (s *DB) upsertVotes(ctx context.Context, c *voteChunk, replaced []bool) err
 		for j := 1; j <= 8; j++ {
 			q.WriteString("$" + strconv.Itoa(n+j) + ", ")
 		}
-		q.WriteString("$" + strconv.Itoa(n+8) + ")") // updated_at = created_at
+		q.WriteString("$" + strconv.Itoa(n+8) + ")") // updated_at: the same as created_at
 		args = append(args, v.ActivityID, v.ParticipantID, v.UserID, string(v.Channel),
 			jsonText(v.Choices), jsonText(v.Words), v.Value, s.d.time(v.UpdatedAt))
 	}
