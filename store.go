@@ -126,10 +126,6 @@ type ParticipantStore interface {
 	ParticipantByID(ctx context.Context, id int64) (*Participant, error)
 	// ParticipantByToken finds a device in one workshop only.
 	ParticipantByToken(ctx context.Context, workshopID int64, tokenHash string) (*Participant, error)
-	// ActivityRoom reads an activity, its workshop and the device of that
-	// workshop with this token in one round trip: what every vote needs.
-	// ENOTFOUND when any of the three is missing.
-	ActivityRoom(ctx context.Context, activityID int64, tokenHash string) (*Participant, *Activity, *Workshop, error)
 	// UpdateParticipant writes Nickname and UserID.
 	UpdateParticipant(ctx context.Context, p *Participant) error
 	CountParticipants(ctx context.Context, workshopID int64) (int, error)

@@ -54,6 +54,11 @@ type Engine struct {
 	timers   timerSet
 	presence presenceMax
 	peers    peerState
+
+	// checkedAtCommit: the store checks each batch of votes with
+	// CheckVotes as it commits (VoteChecker); otherwise VoteOn does, vote
+	// by vote.
+	checkedAtCommit bool
 }
 
 // New returns an Engine that keeps its data in st and publishes through n.
@@ -73,6 +78,10 @@ func New(st agora.Store, n Notifier, opts Options) *Engine {
 	e.timers.m = map[int64]*countdown{}
 	e.presence.m = map[int64]int{}
 	e.peers.init(n)
+	if c, ok := st.(VoteChecker); ok {
+		c.CheckVotesWith(e.CheckVotes)
+		e.checkedAtCommit = true
+	}
 	return e
 }
 

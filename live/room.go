@@ -115,10 +115,51 @@ func (e *Engine) Vote(ctx context.Context, p *agora.Participant, activityID int6
 	return e.VoteOn(ctx, p, a, w, in)
 }
 
-// VoteOn is Vote for a caller that has just read the activity and the
+// VoteOn is Vote for a caller that has read the activity and the
 // participant's workshop (the vote API does, to find the device's
-// participant): reading them again would double the reads of a vote.
+// participant, or takes its node's recent copy of them): reading them
+// again for every vote would double its reads. The vote is checked again
+// against the stored activity as it commits (CheckVotes), so a copy that
+// is a little stale never lets a vote into a closed activity.
 func (e *Engine) VoteOn(ctx context.Context, p *agora.Participant, a *agora.Activity, w *agora.Workshop, in VoteInput) (*agora.Vote, error) {
+	v, err := e.roomVote(p, a, w, in)
+	if err != nil {
+		return nil, err
+	}
+	if !e.checkedAtCommit {
+		if err := e.CheckVotes(ctx, []*agora.Vote{v})[0]; err != nil {
+			return nil, err
+		}
+	}
+	lt, err := e.tally(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	// One voter's votes commit and apply in order, so the tally ends on the
+	// vote the store kept; other voters are not held up.
+	mu := e.voterLock(a.ID, p.ID)
+	mu.Lock()
+	if _, err := e.st.PutVote(ctx, v); err != nil {
+		mu.Unlock()
+		return nil, err
+	}
+	e.applyVote(lt, cloneVote(v))
+	mu.Unlock()
+	// The peers order one voter's votes by UpdatedAt, so they need not
+	// arrive in order, and the voter's next vote need not wait for this.
+	e.tell(w.ID, peerMessage{Vote: v})
+	return v, nil
+}
+
+// CheckVote says whether VoteOn would take this vote on a and w as given,
+// without storing anything.
+func (e *Engine) CheckVote(p *agora.Participant, a *agora.Activity, w *agora.Workshop, in VoteInput) error {
+	_, err := e.roomVote(p, a, w, in)
+	return err
+}
+
+// roomVote is the vote of p on a in w, or why the rules refuse it.
+func (e *Engine) roomVote(p *agora.Participant, a *agora.Activity, w *agora.Workshop, in VoteInput) (*agora.Vote, error) {
 	if err := joined(p); err != nil {
 		return nil, err
 	}
@@ -140,23 +181,6 @@ func (e *Engine) VoteOn(ctx context.Context, p *agora.Participant, a *agora.Acti
 	if err := agora.ValidateVote(a, v); err != nil {
 		return nil, err
 	}
-	lt, err := e.tally(ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	// One voter's votes commit and apply in order, so the tally ends on the
-	// vote the store kept; other voters are not held up.
-	mu := e.voterLock(a.ID, p.ID)
-	mu.Lock()
-	if _, err := e.st.PutVote(ctx, v); err != nil {
-		mu.Unlock()
-		return nil, err
-	}
-	e.applyVote(lt, cloneVote(v))
-	mu.Unlock()
-	// The peers order one voter's votes by UpdatedAt, so they need not
-	// arrive in order, and the voter's next vote need not wait for this.
-	e.tell(w.ID, peerMessage{Vote: v})
 	return v, nil
 }
 

@@ -2,14 +2,17 @@ package live_test
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/agora-civic/agora"
 	"github.com/agora-civic/agora/live"
+	"github.com/agora-civic/agora/store"
 )
 
 func TestEngine_Join(t *testing.T) {
@@ -317,5 +320,54 @@ func TestEngine_State_Views(t *testing.T) {
 		wantErr(t, err, agora.ENOTFOUND, "error.workshop_not_found")
 		_, err = h.eng.State(h.ctx, w, live.Audience("root"), nil)
 		wantErr(t, err, agora.EINVALID, "error.audience_invalid")
+	})
+}
+
+// A vote checked on a copy of the activity read before another node closed
+// it, or removed the chosen option, is refused when it commits, one vote at
+// a time or in a group commit's batch; a vote on a current copy is stored.
+func TestEngine_VoteOn_StaleCopyCheckedAtCommit(t *testing.T) {
+	eachStore(t, func(t *testing.T, h *harness) {
+		for _, mode := range []string{"one by one", "group commit"} {
+			t.Run(mode, func(t *testing.T) {
+				e := h.eng
+				if mode == "group commit" {
+					g := store.NewGroupCommit(h.st, 2*time.Millisecond, 16)
+					t.Cleanup(g.Stop)
+					e = live.New(g, h.rec, live.Options{Clock: h.clock, Logger: slog.New(slog.DiscardHandler)})
+					t.Cleanup(e.Close)
+				}
+				w, as := h.workshop(agora.KindPoll, agora.KindPoll)
+				closing, edited := as[0], as[1]
+				p, q := h.join(w), h.join(w)
+
+				open(t, h, closing)
+				copyA, copyW := h.activityNow(closing.ID), h.workshopNow(w.ID)
+				h.must(h.eng.CloseActivity(h.ctx, h.facilitator, closing.ID)) // "another node"
+				if err := e.CheckVote(p, copyA, copyW, live.VoteInput{Choices: []int{1}}); err != nil {
+					t.Fatalf("the stale copy refuses the vote already (%v): the test checks nothing", err)
+				}
+				_, err := e.VoteOn(h.ctx, p, copyA, copyW, live.VoteInput{Choices: []int{1}})
+				wantErr(t, err, agora.ECONFLICT, "error.activity_closed")
+
+				open(t, h, edited)
+				copyA, copyW = h.activityNow(edited.ID), h.workshopNow(w.ID)
+				last := copyA.Options[len(copyA.Options)-1].ID
+				edit := *copyA
+				edit.Options = copyA.Options[:len(copyA.Options)-1]
+				h.must(h.eng.UpdateActivity(h.ctx, h.facilitator, &edit))
+				_, err = e.VoteOn(h.ctx, p, copyA, copyW, live.VoteInput{Choices: []int{last}})
+				wantErr(t, err, agora.EINVALID, "error.unknown_option")
+				if _, err := e.VoteOn(h.ctx, q, copyA, copyW, live.VoteInput{Choices: []int{1}}); err != nil {
+					t.Fatalf("vote for a kept option: %v", err)
+				}
+
+				for id, want := range map[int64]int{closing.ID: 0, edited.ID: 1} {
+					if n, _ := h.st.CountVotes(h.ctx, id); n != want {
+						t.Errorf("activity %d: %d votes stored, want %d", id, n, want)
+					}
+				}
+			})
+		}
 	})
 }

@@ -115,9 +115,17 @@ func (s *Server) handleAPIVote(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	p, a, w, err := s.activityRoom(c, id)
+	p, a, w, cached, err := s.activityRoom(c, id)
 	if err != nil {
 		return err
+	}
+	if cached && s.engine.CheckVote(p, a, w, in.live()) != nil {
+		// This node's copy may be stale: a vote is refused only on what
+		// is stored now.
+		s.rooms.forgetRoom(id)
+		if p, a, w, _, err = s.activityRoom(c, id); err != nil {
+			return err
+		}
 	}
 	v, err := s.castVote(c.UserContext(), p, a, w, in)
 	if err != nil {
@@ -177,37 +185,49 @@ func (s *Server) handleAPISupport(add bool) fiber.Handler {
 // activityParticipant returns this device's participant in the workshop
 // of an activity.
 func (s *Server) activityParticipant(c *fiber.Ctx, activityID int64) (*agora.Participant, error) {
-	p, _, _, err := s.activityRoom(c, activityID)
+	p, _, _, _, err := s.activityRoom(c, activityID)
 	return p, err
 }
 
 // activityRoom is activityParticipant that also returns the activity and
-// its workshop as read.
-func (s *Server) activityRoom(c *fiber.Ctx, activityID int64) (*agora.Participant, *agora.Activity, *agora.Workshop, error) {
-	// The fast way: one read, when this node knows which cookie to send.
-	if code, ok := s.codes.get(activityID); ok {
-		if token := c.Cookies(participantCookie(code)); token != "" {
-			p, a, w, err := s.store.ActivityRoom(c.UserContext(), activityID, agora.HashToken(token))
-			if err == nil && w.JoinCode == code {
-				return p, a, w, nil
-			}
-			if err != nil && !agora.IsCode(err, agora.ENOTFOUND) {
-				return nil, nil, nil, err
-			}
+// its workshop, from this node's copy when it is recent (cached true; see
+// roomcache.go) or as read now.
+func (s *Server) activityRoom(c *fiber.Ctx, activityID int64) (p *agora.Participant, a *agora.Activity, w *agora.Workshop, cached bool, err error) {
+	now := s.now()
+	a, w, cached = s.rooms.room(activityID, now)
+	if !cached {
+		if a, err = s.store.ActivityByID(c.UserContext(), activityID); err != nil {
+			return nil, nil, nil, false, notFoundAs(err, "error.activity_not_found")
 		}
+		if w, err = s.store.WorkshopByID(c.UserContext(), a.WorkshopID); err != nil {
+			return nil, nil, nil, false, notFoundAs(err, "error.workshop_not_found")
+		}
+		s.rooms.putRoom(a, w, now)
 	}
-	// The long way tells which one is missing.
-	a, err := s.store.ActivityByID(c.UserContext(), activityID)
+	p, err = s.roomDevice(c, w)
+	return p, a, w, cached, err
+}
+
+// roomDevice is deviceParticipant through this node's copy of the
+// devices: the participant of a token never changes.
+func (s *Server) roomDevice(c *fiber.Ctx, w *agora.Workshop) (*agora.Participant, error) {
+	token := c.Cookies(participantCookie(w.JoinCode))
+	if token == "" {
+		return nil, agora.Errorf(agora.EUNAUTHORIZED, "error.join_required")
+	}
+	hash := agora.HashToken(token)
+	if p, ok := s.rooms.device(hash); ok && p.WorkshopID == w.ID {
+		return p, nil
+	}
+	p, err := s.store.ParticipantByToken(c.UserContext(), w.ID, hash)
+	if agora.IsCode(err, agora.ENOTFOUND) {
+		return nil, agora.Errorf(agora.EUNAUTHORIZED, "error.join_required")
+	}
 	if err != nil {
-		return nil, nil, nil, notFoundAs(err, "error.activity_not_found")
+		return nil, err
 	}
-	w, err := s.store.WorkshopByID(c.UserContext(), a.WorkshopID)
-	if err != nil {
-		return nil, nil, nil, notFoundAs(err, "error.workshop_not_found")
-	}
-	s.codes.put(activityID, w.JoinCode)
-	p, err := s.deviceParticipant(c, w)
-	return p, a, w, err
+	s.rooms.putDevice(hash, p)
+	return p, nil
 }
 
 // ideaParticipant returns this device's participant in the workshop of

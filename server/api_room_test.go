@@ -327,3 +327,49 @@ func TestAPI_ChunkedBodyTooLarge(t *testing.T) {
 		t.Fatal("an oversized body changed something")
 	}
 }
+
+// Each node keeps the activity a vote reads for a second. A change made on
+// another node within that second still decides: a vote on an activity
+// closed there is refused, and a vote for an option just added there is
+// taken.
+func TestAPI_VoteSeesAnotherNodesChange(t *testing.T) {
+	backends(t, func(t *testing.T, open func(*testing.T) agora.Store) {
+		st := open(t)
+		r := newTestRoom(t, st)
+		otherNode := live.New(st, discardNotifier{}, live.Options{})
+		t.Cleanup(otherNode.Close)
+		ctx := context.Background()
+		c, _ := r.apiJoin("")
+		vote := func(a *agora.Activity, choices ...int) *response {
+			return c.api("POST", actPath(a, "/vote"), map[string]any{"choices": choices})
+		}
+
+		// An option added on the other node.
+		r.open(r.multi)
+		wantStatus(t, vote(r.multi, r.multi.Options[0].ID), http.StatusOK) // this node now holds a copy
+		edit := *r.multi
+		edit.Options = append(slices.Clone(r.multi.Options), agora.Option{Label: "D"})
+		must(t, otherNode.UpdateActivity(ctx, r.staff, &edit))
+		added := edit.Options[len(edit.Options)-1].ID
+		if added == 0 || slices.ContainsFunc(r.multi.Options, func(o agora.Option) bool { return o.ID == added }) {
+			t.Fatalf("the edit gave the new option ID %d", added)
+		}
+		resp := vote(r.multi, added)
+		wantStatus(t, resp, http.StatusOK)
+		if vs := r.votes(r.multi); len(vs) != 1 || !slices.Equal(vs[0].Choices, []int{added}) {
+			t.Fatalf("votes after choosing the new option: %+v", vs)
+		}
+
+		// The activity closed on the other node.
+		wantStatus(t, vote(r.multi, r.multi.Options[1].ID), http.StatusOK)
+		must(t, otherNode.CloseActivity(ctx, r.staff, r.multi.ID))
+		resp = vote(r.multi, r.multi.Options[0].ID)
+		wantStatus(t, resp, http.StatusConflict)
+		if errorCode(t, resp) != "conflict" {
+			t.Fatalf("refusal: %s", resp.Body)
+		}
+		if vs := r.votes(r.multi); len(vs) != 1 || !slices.Equal(vs[0].Choices, []int{r.multi.Options[1].ID}) {
+			t.Fatalf("votes after the close: %+v, want the last one taken before it", vs)
+		}
+	})
+}

@@ -49,6 +49,10 @@ type voteRequest struct {
 	IdempotencyKey string   `json:"idempotency_key"`
 }
 
+func (in voteRequest) live() live.VoteInput {
+	return live.VoteInput{Choices: in.Choices, Words: in.Words, Value: in.Value}
+}
+
 // joinWorkshop admits this device to the workshop of code: the device
 // keeps its token (reload = same participant), or gets a new random one
 // in its per-workshop cookie. The store keeps only the token's hash.
@@ -69,6 +73,7 @@ func (s *Server) joinWorkshop(c *fiber.Ctx, code, nickname string) (*agora.Works
 		return nil, nil, err
 	}
 	s.setCookie(c, participantCookie(w.JoinCode), token, deviceCookieTTL)
+	s.rooms.putDevice(agora.HashToken(token), p) // its votes will not read it again
 	return w, p, nil
 }
 
@@ -123,7 +128,7 @@ func (s *Server) castVote(ctx context.Context, p *agora.Participant, a *agora.Ac
 			return nil, tooMany("error.too_many_votes", windowLeft(now, time.Minute), MaxVotesPerMinute)
 		}
 	}
-	v, err := s.engine.VoteOn(ctx, p, a, w, live.VoteInput{Choices: in.Choices, Words: in.Words, Value: in.Value})
+	v, err := s.engine.VoteOn(ctx, p, a, w, in.live())
 	if err == nil && keyID != "" {
 		s.local.hit(keyID, idempotencyWindow, now)
 	}

@@ -155,7 +155,7 @@ type Server struct {
 	local   *localCounters // per-participant limits of this node
 	conns   *connTracker   // HTTP connections, bounded at shutdown
 	chunked chunkedHeaders // headers of chunked requests, for their errors
-	codes   joinCodes      // activity → join code, for one read per vote
+	rooms   roomCache      // what a vote reads, kept for a second (roomcache.go)
 	mail    mailer         // sends password reset links
 	bg      sync.WaitGroup // mails being sent after their request answered
 

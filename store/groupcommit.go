@@ -17,7 +17,8 @@ import (
 // all do form the next batch. Each PutVote returns
 // only once its own vote is committed, so an acknowledgement still means
 // stored. A batch that fails is retried vote by vote, so one bad vote
-// fails alone.
+// fails alone. A check given with CheckVotesWith runs on each batch just
+// before it is written, and settles the votes it refuses.
 type GroupCommit struct {
 	agora.Store
 	window time.Duration
@@ -29,7 +30,11 @@ type GroupCommit struct {
 	stopped chan struct{}
 
 	batches, votes atomic.Int64
+	check          atomic.Pointer[voteCheck]
 }
+
+// voteCheck returns one error (or nil) per vote.
+type voteCheck = func(ctx context.Context, vs []*agora.Vote) []error
 
 // pendingVote is one PutVote waiting for its batch.
 type pendingVote struct {
@@ -72,6 +77,9 @@ func (g *GroupCommit) PutVote(ctx context.Context, v *agora.Vote) (bool, error) 
 	g.mu.RLock()
 	if g.closed {
 		g.mu.RUnlock()
+		if len(g.checked(ctx, []*pendingVote{p})) == 0 { // refused
+			return false, p.err
+		}
 		return g.Store.PutVote(ctx, v)
 	}
 	select {
@@ -83,6 +91,38 @@ func (g *GroupCommit) PutVote(ctx context.Context, v *agora.Vote) (bool, error) 
 	}
 	<-p.done
 	return p.replaced, p.err
+}
+
+// CheckVotesWith sets the check of each batch (see live.VoteChecker).
+func (g *GroupCommit) CheckVotesWith(check func(ctx context.Context, vs []*agora.Vote) []error) {
+	g.check.Store(&check)
+}
+
+// checked settles the votes the check refuses and returns the others.
+func (g *GroupCommit) checked(ctx context.Context, batch []*pendingVote) []*pendingVote {
+	check := g.check.Load()
+	if check == nil {
+		return batch
+	}
+	errs := (*check)(ctx, votesOf(batch))
+	kept := make([]*pendingVote, 0, len(batch))
+	for i, p := range batch {
+		if errs[i] != nil {
+			p.err = errs[i]
+			close(p.done)
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return kept
+}
+
+func votesOf(batch []*pendingVote) []*agora.Vote {
+	vs := make([]*agora.Vote, len(batch))
+	for i, p := range batch {
+		vs[i] = p.v
+	}
+	return vs
 }
 
 // Stats returns the batches committed so far.
@@ -131,17 +171,17 @@ func (g *GroupCommit) run() {
 	}
 }
 
-// commit writes a batch in one transaction, or vote by vote if it fails.
+// commit checks a batch and writes it in one transaction, or vote by vote
+// if that fails.
 func (g *GroupCommit) commit(batch []*pendingVote) {
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
+	if batch = g.checked(ctx, batch); len(batch) == 0 {
+		return
+	}
 	g.batches.Add(1)
 	g.votes.Add(int64(len(batch)))
-	vs := make([]*agora.Vote, len(batch))
-	for i, p := range batch {
-		vs[i] = p.v
-	}
-	replaced, err := g.Store.PutVotes(ctx, vs)
+	replaced, err := g.Store.PutVotes(ctx, votesOf(batch))
 	for i, p := range batch {
 		switch {
 		case err == nil:

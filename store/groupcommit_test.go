@@ -101,3 +101,61 @@ func mustDo(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// The check set with CheckVotesWith runs once per batch, before the batch
+// is written: the votes it refuses get its error and are not stored, the
+// others of the same batch are. After Stop, each vote is still checked.
+func TestGroupCommit_CheckRefusesSome(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, open func(t testing.TB) *store.DB) {
+		ctx := context.Background()
+		db := open(t)
+		g := store.NewGroupCommit(db, 5*time.Millisecond, 64)
+		defer g.Stop()
+		a, parts := seedPoll(t, db, 60)
+		refused := agora.Errorf(agora.ECONFLICT, "error.activity_closed")
+		var mu sync.Mutex
+		var calls, checked int
+		g.CheckVotesWith(func(ctx context.Context, vs []*agora.Vote) []error {
+			mu.Lock()
+			calls, checked = calls+1, checked+len(vs)
+			mu.Unlock()
+			errs := make([]error, len(vs))
+			for i, v := range vs {
+				if v.Choices[0] == 2 { // the check's own rule, for the test
+					errs[i] = refused
+				}
+			}
+			return errs
+		})
+
+		var wg sync.WaitGroup
+		errs := make([]error, len(parts))
+		for i, p := range parts {
+			wg.Go(func() {
+				_, errs[i] = g.PutVote(ctx, &agora.Vote{ActivityID: a.ID, ParticipantID: &p.ID,
+					Channel: agora.ChannelRoom, Choices: []int{1 + i%2}})
+			})
+		}
+		wg.Wait()
+		for i, p := range parts {
+			_, stored := db.VoteByParticipant(ctx, a.ID, p.ID)
+			if i%2 == 1 {
+				if errs[i] != refused || stored == nil {
+					t.Fatalf("vote %d for option 2: err %v, lookup %v; want refused and not stored", i, errs[i], stored)
+				}
+			} else if errs[i] != nil || stored != nil {
+				t.Fatalf("vote %d for option 1: err %v, lookup %v; want stored", i, errs[i], stored)
+			}
+		}
+		if checked != len(parts) || calls >= len(parts)/4 {
+			t.Errorf("check saw %d votes in %d calls; want %d votes in far fewer calls", checked, calls, len(parts))
+		}
+
+		g.Stop()
+		p := parts[1]
+		if _, err := g.PutVote(ctx, &agora.Vote{ActivityID: a.ID, ParticipantID: &p.ID,
+			Channel: agora.ChannelRoom, Choices: []int{2}}); err != refused {
+			t.Fatalf("vote after stop: err %v, want the check's refusal", err)
+		}
+	})
+}

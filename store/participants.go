@@ -38,27 +38,6 @@ func (s *DB) ParticipantByToken(ctx context.Context, workshopID int64, tokenHash
 		FROM participants WHERE workshop_id = $1 AND token_hash = $2`, workshopID, tokenHash)
 }
 
-// ActivityRoom reads an activity, its workshop and the device of that
-// workshop with this token in one query: a vote's three reads were a third
-// of its cost at 10,000 phones. ENOTFOUND when any of them is missing;
-// callers that must tell which read them one by one.
-func (s *DB) ActivityRoom(ctx context.Context, activityID int64, tokenHash string) (*agora.Participant, *agora.Activity, *agora.Workshop, error) {
-	var dest destinations
-	a, _ := scanActivity(&dest)
-	w, _ := scanWorkshop(&dest)
-	p, _ := scanParticipant(&dest)
-	err := s.q().QueryRowContext(ctx, `SELECT `+qualified("a", activityCols)+`, `+
-		qualified("w", workshopCols)+`, `+qualified("p", participantCols)+`
-		FROM activities a
-		JOIN workshops w ON w.id = a.workshop_id
-		JOIN participants p ON p.workshop_id = w.id AND p.token_hash = $2
-		WHERE a.id = $1`, activityID, tokenHash).Scan(dest...)
-	if err != nil {
-		return nil, nil, nil, dbError("activity room", err)
-	}
-	return p, a, w, nil
-}
-
 // UpdateParticipant writes Nickname and UserID.
 func (s *DB) UpdateParticipant(ctx context.Context, p *agora.Participant) error {
 	return s.execOne(ctx, "update participant",

@@ -34,35 +34,6 @@ var participantTests = []test{
 		err = s.CreateParticipant(ctx, &agora.Participant{WorkshopID: w2.ID, TokenHash: "other", PublicID: "p1"})
 		wantCode(t, err, agora.ECONFLICT)
 	}},
-	{"Participant/ActivityRoom", func(t *testing.T, s agora.Store) {
-		ctx := t.Context()
-		w := mkWorkshop(t, s)
-		a := mkActivity(t, s, w.ID, "Quelle place pour le vélo ?")
-		p := &agora.Participant{WorkshopID: w.ID, TokenHash: "room-th", PublicID: "room1", Nickname: "Léa"}
-		must(t, s.CreateParticipant(ctx, p))
-		gotP, gotA, gotW, err := s.ActivityRoom(ctx, a.ID, "room-th")
-		must(t, err)
-		wantA, err := s.ActivityByID(ctx, a.ID)
-		must(t, err)
-		wantW, err := s.WorkshopByID(ctx, w.ID)
-		must(t, err)
-		same(t, "participant", gotP, p)
-		same(t, "activity", gotA, wantA)
-		same(t, "workshop", gotW, wantW)
-
-		other := mkWorkshop(t, s) // the same token in another workshop is not this device
-		must(t, s.CreateParticipant(ctx, &agora.Participant{WorkshopID: other.ID, TokenHash: "elsewhere", PublicID: "room2"}))
-		for _, c := range []struct {
-			name     string
-			activity int64
-			token    string
-		}{{"unknown token", a.ID, "nope"}, {"token of another workshop", a.ID, "elsewhere"}, {"unknown activity", a.ID + 1000, "room-th"}} {
-			_, _, _, err := s.ActivityRoom(ctx, c.activity, c.token)
-			if !agora.IsCode(err, agora.ENOTFOUND) {
-				t.Errorf("%s: err = %v, want ENOTFOUND", c.name, err)
-			}
-		}
-	}},
 	{"Participant/NotFound", func(t *testing.T, s agora.Store) {
 		_, err := s.ParticipantByID(t.Context(), 3)
 		wantCode(t, err, agora.ENOTFOUND)
