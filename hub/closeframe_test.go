@@ -2,8 +2,10 @@ package hub
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -135,4 +137,84 @@ func backlog(h *Hub, topic string) int {
 		n = max(n, len(c.send))
 	}
 	return n
+}
+
+// sendPing sends a masked ping frame with payload.
+func (s *rawSocket) sendPing(payload []byte) {
+	mask := [4]byte{5, 6, 7, 8}
+	masked := make([]byte, len(payload))
+	for i := range payload {
+		masked[i] = payload[i] ^ mask[i%4]
+	}
+	s.conn.Write(append([]byte{0x89, 0x80 | byte(len(payload)), mask[0], mask[1], mask[2], mask[3]}, masked...))
+}
+
+// frameData reads one frame: its opcode and payload.
+func (s *rawSocket) frameData() (byte, []byte, error) {
+	var h [2]byte
+	if _, err := io.ReadFull(s.r, h[:]); err != nil {
+		return 0, nil, err
+	}
+	n := uint64(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var b [2]byte
+		if _, err := io.ReadFull(s.r, b[:]); err != nil {
+			return 0, nil, err
+		}
+		n = uint64(binary.BigEndian.Uint16(b[:]))
+	case 127:
+		var b [8]byte
+		if _, err := io.ReadFull(s.r, b[:]); err != nil {
+			return 0, nil, err
+		}
+		n = binary.BigEndian.Uint64(b[:])
+	}
+	if n > 1<<20 {
+		return 0, nil, fmt.Errorf("frame of %d bytes: the stream is broken", n)
+	}
+	p := make([]byte, n)
+	_, err := io.ReadFull(s.r, p)
+	return h[0] & 0x0f, p, err
+}
+
+// The largest pong coder/websocket can send (125 bytes of payload) goes
+// out whole between the hub's frames: its buffer holds a control frame.
+func TestHub_LargestPongBetweenFrames(t *testing.T) {
+	h, url := startHub(t, Config{SendQueue: 4096})
+	const topic = "c:19"
+	var stop atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for !stop.Load() {
+			if backlog(h, topic) > 1024 {
+				time.Sleep(100 * time.Microsecond)
+				continue
+			}
+			h.Publish(context.Background(), topic, "e", "stream")
+		}
+	}()
+	defer func() { stop.Store(true); <-done }()
+	s := dialRaw(t, url+"?topic="+topic)
+	s.conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for i := range 50 {
+		payload := bytes.Repeat([]byte{byte('A' + i%26)}, 125)
+		s.sendPing(payload)
+		for {
+			op, p, err := s.frameData()
+			if err != nil {
+				t.Fatalf("ping %d: %v", i, err)
+			}
+			if op == 0xA {
+				if !bytes.Equal(p, payload) {
+					t.Fatalf("ping %d: pong payload %q", i, p)
+				}
+				break
+			}
+			if op != 0x1 || !(bytes.Contains(p, []byte(`"stream"`)) || bytes.Contains(p, []byte(`"snapshot"`))) {
+				t.Fatalf("ping %d: frame of opcode %d: %q", i, op, p)
+			}
+		}
+	}
 }

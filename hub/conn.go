@@ -317,13 +317,20 @@ func (w *captureWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	w.conn = nc
-	brw.Writer = bufio.NewWriterSize(lockedWriter{nc, w.mu, w.closeSent}, 4096)
+	brw.Writer = bufio.NewWriterSize(lockedWriter{nc, w.mu, w.closeSent}, controlFrameBuffer)
 	return nc, brw, nil
 }
 
+// controlFrameBuffer holds coder/websocket's largest frame, a control
+// frame: 2 bytes of header and at most 125 of payload (RFC 6455, 5.5). The
+// hub writes every message itself, so a bigger buffer was 3.75 KiB of
+// every idle socket's memory for nothing.
+const controlFrameBuffer = 256
+
 // lockedWriter writes under a lock. coder/websocket flushes a control
-// frame (at most 131 bytes, in a 4 KiB buffer) with one Write, so each
-// of its frames is whole between the hub's. It also sends close frames of
+// frame (at most 127 bytes, in a buffer of controlFrameBuffer) with one
+// Write, so each of its frames is whole between the hub's. It also sends
+// close frames of
 // its own (echoing a client's close, 1009, protocol errors): once one is
 // out, closeSent stops the hub's frames, which may not follow it.
 type lockedWriter struct {
