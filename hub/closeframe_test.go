@@ -43,38 +43,12 @@ func dialRaw(t *testing.T, url string) *rawSocket {
 
 // frame reads one frame's opcode; io.EOF once the server has closed.
 func (s *rawSocket) frame() (byte, error) {
-	var h [2]byte
-	if _, err := io.ReadFull(s.r, h[:]); err != nil {
-		return 0, err
-	}
-	n := uint64(h[1] & 0x7f)
-	switch n {
-	case 126:
-		var b [2]byte
-		if _, err := io.ReadFull(s.r, b[:]); err != nil {
-			return 0, err
-		}
-		n = uint64(binary.BigEndian.Uint16(b[:]))
-	case 127:
-		var b [8]byte
-		if _, err := io.ReadFull(s.r, b[:]); err != nil {
-			return 0, err
-		}
-		n = binary.BigEndian.Uint64(b[:])
-	}
-	_, err := io.CopyN(io.Discard, s.r, int64(n))
-	return h[0] & 0x0f, err
+	op, _, err := s.frameData()
+	return op, err
 }
 
 // sendClose sends a masked close frame with code 1000.
-func (s *rawSocket) sendClose() {
-	mask := [4]byte{1, 2, 3, 4}
-	payload := []byte{0x03, 0xE8}
-	for i := range payload {
-		payload[i] ^= mask[i%4]
-	}
-	s.conn.Write(append([]byte{0x88, 0x80 | 2, mask[0], mask[1], mask[2], mask[3]}, payload...))
-}
+func (s *rawSocket) sendClose() { s.sendControl(0x8, []byte{0x03, 0xE8}) }
 
 // When a client closes, coder/websocket answers with a close frame of its
 // own, not through the hub: the hub's frames must stop there, while it is
@@ -139,14 +113,15 @@ func backlog(h *Hub, topic string) int {
 	return n
 }
 
-// sendPing sends a masked ping frame with payload.
-func (s *rawSocket) sendPing(payload []byte) {
+// sendControl sends a masked control frame (at most 125 bytes of
+// payload) with opcode op.
+func (s *rawSocket) sendControl(op byte, payload []byte) {
 	mask := [4]byte{5, 6, 7, 8}
-	masked := make([]byte, len(payload))
+	frame := append([]byte{0x80 | op, 0x80 | byte(len(payload)), mask[0], mask[1], mask[2], mask[3]}, payload...)
 	for i := range payload {
-		masked[i] = payload[i] ^ mask[i%4]
+		frame[6+i] ^= mask[i%4]
 	}
-	s.conn.Write(append([]byte{0x89, 0x80 | byte(len(payload)), mask[0], mask[1], mask[2], mask[3]}, masked...))
+	s.conn.Write(frame)
 }
 
 // frameData reads one frame: its opcode and payload.
@@ -200,7 +175,7 @@ func TestHub_LargestPongBetweenFrames(t *testing.T) {
 	s.conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	for i := range 50 {
 		payload := bytes.Repeat([]byte{byte('A' + i%26)}, 125)
-		s.sendPing(payload)
+		s.sendControl(0x9, payload)
 		for {
 			op, p, err := s.frameData()
 			if err != nil {
