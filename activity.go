@@ -167,6 +167,10 @@ type Vote struct {
 	Value         *int     // scale
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// CastAt is when the engine took a room vote, by its clock: the rules
+	// apply at that moment even when the vote commits a little later
+	// (live.Engine.CheckVotes). Not stored, not sent.
+	CastAt time.Time `json:"-"`
 }
 
 // ValidateVote checks a vote against the activity it answers. It does not

@@ -119,8 +119,9 @@ func (e *Engine) Vote(ctx context.Context, p *agora.Participant, activityID int6
 // participant's workshop (the vote API does, to find the device's
 // participant, or takes its node's recent copy of them): reading them
 // again for every vote would double its reads. The vote is checked again
-// against the stored activity as it commits (CheckVotes), so a copy that
-// is a little stale never lets a vote into a closed activity.
+// against the stored activity just before it is written (CheckVotes), so
+// a copy that is a little stale does not let it into an activity closed
+// before it was cast.
 func (e *Engine) VoteOn(ctx context.Context, p *agora.Participant, a *agora.Activity, w *agora.Workshop, in VoteInput) (*agora.Vote, error) {
 	v, err := e.roomVote(p, a, w, in)
 	if err != nil {
@@ -166,10 +167,11 @@ func (e *Engine) roomVote(p *agora.Participant, a *agora.Activity, w *agora.Work
 	if a.WorkshopID != p.WorkshopID || w.ID != p.WorkshopID {
 		return nil, agora.Errorf(agora.ENOTFOUND, "error.activity_not_found")
 	}
-	if err := agora.CanVote(w, a, e.now()); err != nil {
+	now := e.now()
+	if err := agora.CanVote(w, a, now); err != nil {
 		return nil, err
 	}
-	v := &agora.Vote{ActivityID: a.ID, ParticipantID: &p.ID, Channel: agora.ChannelRoom}
+	v := &agora.Vote{ActivityID: a.ID, ParticipantID: &p.ID, Channel: agora.ChannelRoom, CastAt: now}
 	switch a.Kind {
 	case agora.KindPoll:
 		v.Choices = in.Choices

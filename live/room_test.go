@@ -371,3 +371,46 @@ func TestEngine_VoteOn_StaleCopyCheckedAtCommit(t *testing.T) {
 		}
 	})
 }
+
+// The check at commit applies the rules at the moment each vote was cast:
+// a vote cast before the countdown ran out, or before the facilitator
+// closed the activity, still counts when its batch commits after; one
+// cast after does not.
+func TestEngine_CheckVotes_AsCast(t *testing.T) {
+	eachStore(t, func(t *testing.T, h *harness) {
+		w, _ := h.workshop()
+		timed := h.activity(w, agora.KindPoll, agora.ActivitySettings{TimerSeconds: 10})
+		byHand := h.activity(w, agora.KindPoll, agora.ActivitySettings{})
+		p := h.join(w)
+		castNow := func(a *agora.Activity) *agora.Vote {
+			return &agora.Vote{ActivityID: a.ID, ParticipantID: &p.ID, Channel: agora.ChannelRoom,
+				Choices: []int{1}, CastAt: h.clock.Now().UTC().Truncate(time.Microsecond)}
+		}
+		check := func(v *agora.Vote) error { return h.eng.CheckVotes(h.ctx, []*agora.Vote{v})[0] }
+
+		open(t, h, timed)
+		h.clock.Advance(9 * time.Second)
+		before := castNow(timed)
+		h.clock.Advance(2 * time.Second) // the countdown closes it
+		if a := h.activityNow(timed.ID); a.State != agora.ActivityClosed {
+			t.Fatalf("after its countdown the activity is %s", a.State)
+		}
+		if err := check(before); err != nil {
+			t.Errorf("vote cast 1 s before the countdown ran out: %v", err)
+		}
+		wantErr(t, check(castNow(timed)), agora.ECONFLICT, "error.activity_closed")
+
+		open(t, h, byHand)
+		before = castNow(byHand)
+		h.clock.Advance(time.Second)
+		h.must(h.eng.CloseActivity(h.ctx, h.facilitator, byHand.ID))
+		if err := check(before); err != nil {
+			t.Errorf("vote cast 1 s before the close: %v", err)
+		}
+		wantErr(t, check(castNow(byHand)), agora.ECONFLICT, "error.activity_closed")
+		unknown := castNow(byHand)
+		unknown.Choices = []int{99}
+		unknown.CastAt = before.CastAt
+		wantErr(t, check(unknown), agora.EINVALID, "error.unknown_option")
+	})
+}

@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"time"
 
 	"github.com/agora-civic/agora"
 )
@@ -17,8 +18,14 @@ type VoteChecker interface {
 // as stored now, and returns one error (or nil) per vote. VoteOn's caller
 // may have checked a copy read earlier (the vote API keeps one for a
 // second, on each node): meanwhile, the activity may have closed or
-// changed its options, here or on another node. One read per activity of
-// the batch, instead of one per vote. Votes of other channels pass.
+// changed its options, here or on another node. Two reads per activity of
+// the batch, instead of a read per vote. Votes of other channels pass.
+//
+// The rules apply at the moment the vote was cast (Vote.CastAt), not at
+// the commit, which may come a few hundred milliseconds later in a busy
+// hall: a vote cast before the countdown ran out, or before the
+// facilitator closed the activity, is taken, as it was when each vote
+// read the activity before it was written.
 func (e *Engine) CheckVotes(ctx context.Context, vs []*agora.Vote) []error {
 	type room struct {
 		a   *agora.Activity
@@ -38,16 +45,27 @@ func (e *Engine) CheckVotes(ctx context.Context, vs []*agora.Vote) []error {
 			r.a, r.w, r.err = activityAndWorkshop(ctx, e.st, v.ActivityID)
 			rooms[v.ActivityID] = r
 		}
-		switch {
-		case r.err != nil:
+		if r.err != nil {
 			errs[i] = r.err
-		case r.a.WorkshopID != r.w.ID:
-			errs[i] = agora.Errorf(agora.ENOTFOUND, "error.activity_not_found")
-		default:
-			if errs[i] = agora.CanVote(r.w, r.a, now); errs[i] == nil {
-				errs[i] = agora.ValidateVote(r.a, v)
-			}
+			continue
+		}
+		at := v.CastAt
+		if at.IsZero() || at.After(now) {
+			at = now
+		}
+		errs[i] = agora.CanVote(r.w, r.a, at)
+		if agora.ErrorMessage(errs[i]) == "error.activity_closed" && closedAfter(r.a, at) {
+			errs[i] = nil
+		}
+		if errs[i] == nil {
+			errs[i] = agora.ValidateVote(r.a, v)
 		}
 	}
 	return errs
+}
+
+// closedAfter reports whether a was closed (by hand or by its countdown)
+// after at: a vote cast at that moment still counts.
+func closedAfter(a *agora.Activity, at time.Time) bool {
+	return a.State == agora.ActivityClosed && a.ClosedAt != nil && a.ClosedAt.After(at)
 }

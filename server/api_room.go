@@ -115,15 +115,14 @@ func (s *Server) handleAPIVote(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	p, a, w, cached, err := s.activityRoom(c, id)
+	p, a, w, cached, err := s.voteRoom(c, id, false)
 	if err != nil {
 		return err
 	}
 	if cached && s.engine.CheckVote(p, a, w, in.live()) != nil {
 		// This node's copy may be stale: a vote is refused only on what
 		// is stored now.
-		s.rooms.forgetRoom(id)
-		if p, a, w, _, err = s.activityRoom(c, id); err != nil {
+		if p, a, w, _, err = s.voteRoom(c, id, true); err != nil {
 			return err
 		}
 	}
@@ -185,39 +184,52 @@ func (s *Server) handleAPISupport(add bool) fiber.Handler {
 // activityParticipant returns this device's participant in the workshop
 // of an activity.
 func (s *Server) activityParticipant(c *fiber.Ctx, activityID int64) (*agora.Participant, error) {
-	p, _, _, _, err := s.activityRoom(c, activityID)
-	return p, err
+	_, w, _, err := s.room(c, activityID, false)
+	if err != nil {
+		return nil, err
+	}
+	return s.deviceParticipant(c, w)
 }
 
-// activityRoom is activityParticipant that also returns the activity and
-// its workshop, from this node's copy when it is recent (cached true; see
-// roomcache.go) or as read now.
-func (s *Server) activityRoom(c *fiber.Ctx, activityID int64) (p *agora.Participant, a *agora.Activity, w *agora.Workshop, cached bool, err error) {
+// room returns an activity and its workshop: this node's copy when it is
+// recent (cached true; see roomcache.go), unless fresh, or as read now.
+func (s *Server) room(c *fiber.Ctx, activityID int64, fresh bool) (a *agora.Activity, w *agora.Workshop, cached bool, err error) {
 	now := s.now()
-	a, w, cached = s.rooms.room(activityID, now)
-	if !cached {
-		if a, err = s.store.ActivityByID(c.UserContext(), activityID); err != nil {
-			return nil, nil, nil, false, notFoundAs(err, "error.activity_not_found")
+	if !fresh {
+		if a, w, cached = s.rooms.room(activityID, now); cached {
+			return a, w, true, nil
 		}
-		if w, err = s.store.WorkshopByID(c.UserContext(), a.WorkshopID); err != nil {
-			return nil, nil, nil, false, notFoundAs(err, "error.workshop_not_found")
-		}
-		s.rooms.putRoom(a, w, now)
 	}
-	p, err = s.roomDevice(c, w)
+	if a, err = s.store.ActivityByID(c.UserContext(), activityID); err != nil {
+		return nil, nil, false, notFoundAs(err, "error.activity_not_found")
+	}
+	if w, err = s.store.WorkshopByID(c.UserContext(), a.WorkshopID); err != nil {
+		return nil, nil, false, notFoundAs(err, "error.workshop_not_found")
+	}
+	s.rooms.putRoom(a, w, now)
+	return a, w, false, nil
+}
+
+// voteRoom is what a vote needs: the device's participant (its ID and
+// workshop only), the activity and its workshop, as room returns them.
+func (s *Server) voteRoom(c *fiber.Ctx, activityID int64, fresh bool) (p *agora.Participant, a *agora.Activity, w *agora.Workshop, cached bool, err error) {
+	if a, w, cached, err = s.room(c, activityID, fresh); err != nil {
+		return nil, nil, nil, false, err
+	}
+	p, err = s.voter(c, w)
 	return p, a, w, cached, err
 }
 
-// roomDevice is deviceParticipant through this node's copy of the
-// devices: the participant of a token never changes.
-func (s *Server) roomDevice(c *fiber.Ctx, w *agora.Workshop) (*agora.Participant, error) {
+// voter is the participant of this device in w, with its ID and workshop
+// only, through this node's copy of the devices.
+func (s *Server) voter(c *fiber.Ctx, w *agora.Workshop) (*agora.Participant, error) {
 	token := c.Cookies(participantCookie(w.JoinCode))
 	if token == "" {
 		return nil, agora.Errorf(agora.EUNAUTHORIZED, "error.join_required")
 	}
 	hash := agora.HashToken(token)
-	if p, ok := s.rooms.device(hash); ok && p.WorkshopID == w.ID {
-		return p, nil
+	if d, ok := s.rooms.device(hash, s.now()); ok && d.workshopID == w.ID {
+		return &agora.Participant{ID: d.id, WorkshopID: d.workshopID}, nil
 	}
 	p, err := s.store.ParticipantByToken(c.UserContext(), w.ID, hash)
 	if agora.IsCode(err, agora.ENOTFOUND) {
@@ -226,7 +238,7 @@ func (s *Server) roomDevice(c *fiber.Ctx, w *agora.Workshop) (*agora.Participant
 	if err != nil {
 		return nil, err
 	}
-	s.rooms.putDevice(hash, p)
+	s.rooms.putDevice(hash, p, s.now())
 	return p, nil
 }
 

@@ -10,7 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/agora-civic/agora"
 	"github.com/agora-civic/agora/live"
@@ -328,14 +330,16 @@ func TestAPI_ChunkedBodyTooLarge(t *testing.T) {
 	}
 }
 
-// Each node keeps the activity a vote reads for a second. A change made on
-// another node within that second still decides: a vote on an activity
-// closed there is refused, and a vote for an option just added there is
-// taken.
+// Each node keeps the activity a vote reads for a second, and the device
+// from its join: a vote reads neither. A change made on another node
+// within that second still decides: a vote on an activity closed there is
+// refused, and a vote for an option just added there is taken.
 func TestAPI_VoteSeesAnotherNodesChange(t *testing.T) {
 	backends(t, func(t *testing.T, open func(*testing.T) agora.Store) {
-		st := open(t)
+		st := &countingStore{Store: open(t)}
 		r := newTestRoom(t, st)
+		frozen := time.Now() // the copy does not expire during the test
+		r.s.now = func() time.Time { return frozen }
 		otherNode := live.New(st, discardNotifier{}, live.Options{})
 		t.Cleanup(otherNode.Close)
 		ctx := context.Background()
@@ -344,9 +348,18 @@ func TestAPI_VoteSeesAnotherNodesChange(t *testing.T) {
 			return c.api("POST", actPath(a, "/vote"), map[string]any{"choices": choices})
 		}
 
-		// An option added on the other node.
+		// A second vote reads nothing but what the engine checks as it
+		// commits: the activity and its workshop (one vote at a time here,
+		// without a group commit).
 		r.open(r.multi)
 		wantStatus(t, vote(r.multi, r.multi.Options[0].ID), http.StatusOK) // this node now holds a copy
+		acts, shops, devices := st.activities.Load(), st.workshops.Load(), st.devices.Load()
+		wantStatus(t, vote(r.multi, r.multi.Options[1].ID), http.StatusOK)
+		if da, dw, dd := st.activities.Load()-acts, st.workshops.Load()-shops, st.devices.Load()-devices; da != 1 || dw != 1 || dd != 0 {
+			t.Fatalf("a vote read %d activities, %d workshops and %d devices; want 1, 1 and 0", da, dw, dd)
+		}
+
+		// An option added on the other node.
 		edit := *r.multi
 		edit.Options = append(slices.Clone(r.multi.Options), agora.Option{Label: "D"})
 		must(t, otherNode.UpdateActivity(ctx, r.staff, &edit))
@@ -372,4 +385,25 @@ func TestAPI_VoteSeesAnotherNodesChange(t *testing.T) {
 			t.Fatalf("votes after the close: %+v, want the last one taken before it", vs)
 		}
 	})
+}
+
+// countingStore counts the reads a vote may make.
+type countingStore struct {
+	agora.Store
+	activities, workshops, devices atomic.Int64
+}
+
+func (s *countingStore) ActivityByID(ctx context.Context, id int64) (*agora.Activity, error) {
+	s.activities.Add(1)
+	return s.Store.ActivityByID(ctx, id)
+}
+
+func (s *countingStore) WorkshopByID(ctx context.Context, id int64) (*agora.Workshop, error) {
+	s.workshops.Add(1)
+	return s.Store.WorkshopByID(ctx, id)
+}
+
+func (s *countingStore) ParticipantByToken(ctx context.Context, workshopID int64, tokenHash string) (*agora.Participant, error) {
+	s.devices.Add(1)
+	return s.Store.ParticipantByToken(ctx, workshopID, tokenHash)
 }

@@ -73,7 +73,7 @@ func (s *Server) joinWorkshop(c *fiber.Ctx, code, nickname string) (*agora.Works
 		return nil, nil, err
 	}
 	s.setCookie(c, participantCookie(w.JoinCode), token, deviceCookieTTL)
-	s.rooms.putDevice(agora.HashToken(token), p) // its votes will not read it again
+	s.rooms.putDevice(agora.HashToken(token), p, s.now()) // its votes will not read it again
 	return w, p, nil
 }
 
