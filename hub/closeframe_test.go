@@ -56,19 +56,7 @@ func (s *rawSocket) sendClose() { s.sendControl(0x8, []byte{0x03, 0xE8}) }
 func TestHub_NothingAfterTheCloseFrame(t *testing.T) {
 	h, url := startHub(t, Config{SendQueue: 4096})
 	const topic = "c:17"
-	var stop atomic.Bool
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for !stop.Load() {
-			if backlog(h, topic) > 1024 { // a slow machine's reader: not a socket to drop
-				time.Sleep(100 * time.Microsecond)
-				continue
-			}
-			h.Publish(context.Background(), topic, "e", "stream")
-		}
-	}()
-	defer func() { stop.Store(true); <-done }()
+	defer stream(h, topic)()
 	for trial := range 100 {
 		s := dialRaw(t, url+"?topic="+topic)
 		s.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -94,6 +82,25 @@ func TestHub_NothingAfterTheCloseFrame(t *testing.T) {
 		}
 		s.conn.Close()
 	}
+}
+
+// stream publishes to topic without pause until the returned function is
+// called, but while a socket's queue is long: a slow machine's reader is
+// not a socket to drop.
+func stream(h *Hub, topic string) (stop func()) {
+	var stopped atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for !stopped.Load() {
+			if backlog(h, topic) > 1024 {
+				time.Sleep(100 * time.Microsecond)
+				continue
+			}
+			h.Publish(context.Background(), topic, "e", "stream")
+		}
+	}()
+	return func() { stopped.Store(true); <-done }
 }
 
 // backlog is the longest send queue among the topic's sockets.
@@ -158,19 +165,7 @@ func (s *rawSocket) frameData() (byte, []byte, error) {
 func TestHub_LargestPongBetweenFrames(t *testing.T) {
 	h, url := startHub(t, Config{SendQueue: 4096})
 	const topic = "c:19"
-	var stop atomic.Bool
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for !stop.Load() {
-			if backlog(h, topic) > 1024 {
-				time.Sleep(100 * time.Microsecond)
-				continue
-			}
-			h.Publish(context.Background(), topic, "e", "stream")
-		}
-	}()
-	defer func() { stop.Store(true); <-done }()
+	defer stream(h, topic)()
 	s := dialRaw(t, url+"?topic="+topic)
 	s.conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	for i := range 50 {
