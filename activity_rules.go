@@ -110,25 +110,38 @@ func timePtr(t time.Time) *time.Time { return &t }
 // activity belongs to w, takes votes, the workshop is live and the activity
 // open with time left. It does not check the vote itself; see ValidateVote.
 func CanVote(w *Workshop, a *Activity, now time.Time) error {
-	return canAnswer(w, a, now, a.Kind.Votable(), "error.not_votable")
+	return canAnswer(w, a, a.Kind.Votable(), "error.not_votable", checkAccepting(a, now))
+}
+
+// CanKeepVote says whether a vote cast in a at castAt may still be stored:
+// the rules of CanVote at that moment, as the activity stands now. One
+// closed since then, by hand or by its countdown, keeps it: a vote that
+// commits a little after it was cast counts as it would have at once.
+func CanKeepVote(w *Workshop, a *Activity, castAt time.Time) error {
+	accepting := checkAccepting(a, castAt)
+	if a.State == ActivityClosed && a.ClosedAt != nil && a.ClosedAt.After(castAt) {
+		accepting = nil
+	}
+	return canAnswer(w, a, a.Kind.Votable(), "error.not_votable", accepting)
 }
 
 // CanSubmitIdea says whether a participant of workshop w may submit an idea
 // to a now; the rules are those of CanVote, for an ideas activity.
 func CanSubmitIdea(w *Workshop, a *Activity, now time.Time) error {
-	return canAnswer(w, a, now, a.Kind == KindIdeas, "error.not_ideas")
+	return canAnswer(w, a, a.Kind == KindIdeas, "error.not_ideas", checkAccepting(a, now))
 }
 
 // CanSupport says whether a participant of workshop w may support an idea
 // of a now. Supports close with the activity, like votes.
 func CanSupport(w *Workshop, a *Activity, now time.Time) error {
-	return canAnswer(w, a, now, a.Kind == KindIdeas, "error.not_ideas")
+	return canAnswer(w, a, a.Kind == KindIdeas, "error.not_ideas", checkAccepting(a, now))
 }
 
 // canAnswer checks, in this order, that a belongs to w (an activity of
 // another workshop is reported as not found, revealing nothing about it),
-// that its kind fits, and that w and a are running.
-func canAnswer(w *Workshop, a *Activity, now time.Time, kindOK bool, kindKey string) error {
+// that its kind fits, and that w is running; then it returns accepting,
+// whether a takes answers at the moment that matters.
+func canAnswer(w *Workshop, a *Activity, kindOK bool, kindKey string, accepting error) error {
 	if a.WorkshopID != w.ID {
 		return Errorf(ENOTFOUND, "error.activity_not_found")
 	}
@@ -138,7 +151,7 @@ func canAnswer(w *Workshop, a *Activity, now time.Time, kindOK bool, kindKey str
 	if err := checkLive(w); err != nil {
 		return err
 	}
-	return checkAccepting(a, now)
+	return accepting
 }
 
 // checkLive requires a live workshop: answers are taken neither while it is

@@ -330,9 +330,9 @@ const controlFrameBuffer = 256
 // lockedWriter writes under a lock. coder/websocket flushes a control
 // frame (at most 127 bytes, in a buffer of controlFrameBuffer) with one
 // Write, so each of its frames is whole between the hub's. It also sends
-// close frames of
-// its own (echoing a client's close, 1009, protocol errors): once one is
-// out, closeSent stops the hub's frames, which may not follow it.
+// close frames of its own (echoing a client's close, 1009, protocol
+// errors): once one is out, closeSent stops the hub's frames, which may
+// not follow it.
 type lockedWriter struct {
 	w         io.Writer
 	mu        *sync.Mutex

@@ -2,7 +2,6 @@ package live
 
 import (
 	"context"
-	"time"
 
 	"github.com/agora-civic/agora"
 )
@@ -53,19 +52,9 @@ func (e *Engine) CheckVotes(ctx context.Context, vs []*agora.Vote) []error {
 		if at.IsZero() || at.After(now) {
 			at = now
 		}
-		errs[i] = agora.CanVote(r.w, r.a, at)
-		if agora.ErrorMessage(errs[i]) == "error.activity_closed" && closedAfter(r.a, at) {
-			errs[i] = nil
-		}
-		if errs[i] == nil {
+		if errs[i] = agora.CanKeepVote(r.w, r.a, at); errs[i] == nil {
 			errs[i] = agora.ValidateVote(r.a, v)
 		}
 	}
 	return errs
-}
-
-// closedAfter reports whether a was closed (by hand or by its countdown)
-// after at: a vote cast at that moment still counts.
-func closedAfter(a *agora.Activity, at time.Time) bool {
-	return a.State == agora.ActivityClosed && a.ClosedAt != nil && a.ClosedAt.After(at)
 }

@@ -227,18 +227,15 @@ func (s *Server) voter(c *fiber.Ctx, w *agora.Workshop) (*agora.Participant, err
 	if token == "" {
 		return nil, agora.Errorf(agora.EUNAUTHORIZED, "error.join_required")
 	}
-	hash := agora.HashToken(token)
-	if d, ok := s.rooms.device(hash, s.now()); ok && d.workshopID == w.ID {
+	hash, now := agora.HashToken(token), s.now()
+	if d, ok := s.rooms.device(hash, now); ok && d.workshopID == w.ID {
 		return &agora.Participant{ID: d.id, WorkshopID: d.workshopID}, nil
 	}
-	p, err := s.store.ParticipantByToken(c.UserContext(), w.ID, hash)
-	if agora.IsCode(err, agora.ENOTFOUND) {
-		return nil, agora.Errorf(agora.EUNAUTHORIZED, "error.join_required")
-	}
+	p, err := s.deviceParticipant(c, w)
 	if err != nil {
 		return nil, err
 	}
-	s.rooms.putDevice(hash, p, s.now())
+	s.rooms.putDevice(hash, p, now)
 	return p, nil
 }
 
