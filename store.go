@@ -107,6 +107,9 @@ type ActivityStore interface {
 	// CreateActivity appends the activity at the end of its workshop's run of show.
 	CreateActivity(ctx context.Context, a *Activity) error
 	ActivityByID(ctx context.Context, id int64) (*Activity, error)
+	// ActivityWithWorkshop reads an activity and its workshop in one round
+	// trip. ENOTFOUND for an unknown activity.
+	ActivityWithWorkshop(ctx context.Context, id int64) (*Activity, *Workshop, error)
 	// ListActivities returns a workshop's activities by position.
 	ListActivities(ctx context.Context, workshopID int64) ([]*Activity, error)
 	// UpdateActivity writes every field but ID, WorkshopID, Position and CreatedAt.

@@ -333,13 +333,9 @@ func (e *Engine) DeleteActivity(ctx context.Context, actor *agora.User, activity
 
 // activityAndWorkshop reads an activity and its workshop.
 func activityAndWorkshop(ctx context.Context, st agora.Store, activityID int64) (*agora.Activity, *agora.Workshop, error) {
-	a, err := st.ActivityByID(ctx, activityID)
+	a, w, err := st.ActivityWithWorkshop(ctx, activityID)
 	if err != nil {
 		return nil, nil, notFound(err, "error.activity_not_found")
-	}
-	w, err := st.WorkshopByID(ctx, a.WorkshopID)
-	if err != nil {
-		return nil, nil, notFound(err, "error.workshop_not_found")
 	}
 	return a, w, nil
 }

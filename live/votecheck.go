@@ -17,8 +17,9 @@ type VoteChecker interface {
 // as stored now, and returns one error (or nil) per vote. VoteOn's caller
 // may have checked a copy read earlier (the vote API keeps one for a
 // second, on each node): meanwhile, the activity may have closed or
-// changed its options, here or on another node. Two reads per activity of
-// the batch, instead of a read per vote. Votes of other channels pass.
+// changed its options, here or on another node. One read per activity of
+// the batch (the activity with its workshop), instead of a read per vote.
+// Votes of other channels pass.
 //
 // The rules apply at the moment the vote was cast (Vote.CastAt), not at
 // the commit, which may come a few hundred milliseconds later in a busy

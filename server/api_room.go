@@ -200,11 +200,8 @@ func (s *Server) room(c *fiber.Ctx, activityID int64, fresh bool) (a *agora.Acti
 			return a, w, true, nil
 		}
 	}
-	if a, err = s.store.ActivityByID(c.UserContext(), activityID); err != nil {
+	if a, w, err = s.store.ActivityWithWorkshop(c.UserContext(), activityID); err != nil {
 		return nil, nil, false, notFoundAs(err, "error.activity_not_found")
-	}
-	if w, err = s.store.WorkshopByID(c.UserContext(), a.WorkshopID); err != nil {
-		return nil, nil, false, notFoundAs(err, "error.workshop_not_found")
 	}
 	s.rooms.putRoom(a, w, now)
 	return a, w, false, nil

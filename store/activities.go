@@ -81,6 +81,21 @@ func (s *DB) ActivityByID(ctx context.Context, id int64) (*agora.Activity, error
 		`SELECT `+activityCols+` FROM activities WHERE id = $1`, id)
 }
 
+// ActivityWithWorkshop reads an activity and its workshop in one query:
+// the engine checks every group-commit batch of votes against both, and
+// each round trip of that check is waited for by every vote of the batch.
+func (s *DB) ActivityWithWorkshop(ctx context.Context, id int64) (*agora.Activity, *agora.Workshop, error) {
+	var dest destinations
+	a, _ := scanActivity(&dest)
+	w, _ := scanWorkshop(&dest)
+	err := s.q().QueryRowContext(ctx, `SELECT `+qualified("a", activityCols)+`, `+qualified("w", workshopCols)+`
+		FROM activities a JOIN workshops w ON w.id = a.workshop_id WHERE a.id = $1`, id).Scan(dest...)
+	if err != nil {
+		return nil, nil, dbError("activity with workshop", err)
+	}
+	return a, w, nil
+}
+
 // ListActivities returns a workshop's activities by position.
 func (s *DB) ListActivities(ctx context.Context, workshopID int64) ([]*agora.Activity, error) {
 	return list(ctx, s, "list activities", scanActivity, `SELECT `+activityCols+` FROM activities

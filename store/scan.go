@@ -24,6 +24,27 @@ type rowScanner interface {
 	Scan(dest ...any) error
 }
 
+// destinations collects the targets a scan function would fill, so that
+// one row of a join fills several records: scanX(&d) returns the record,
+// and row.Scan(d...) fills it.
+type destinations []any
+
+// Scan implements rowScanner by keeping dest for later.
+func (d *destinations) Scan(dest ...any) error {
+	*d = append(*d, dest...)
+	return nil
+}
+
+// qualified prefixes each column of a column list with a table alias:
+// qualified("a", "id, kind") is "a.id, a.kind".
+func qualified(alias, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
+
 // timeCol scans a timestamp from either driver (time.Time from pgx, text
 // from SQLite) into a UTC time.Time.
 type timeCol struct{ t *time.Time }

@@ -55,10 +55,24 @@ var activityTests = []test{
 		list, err := s.ListActivities(ctx, w.ID)
 		must(t, err)
 		same(t, "list", list, []*agora.Activity{a, b})
+		// The joined read gives the same records as the two reads, and
+		// the activity's own workshop, not another.
+		other := mkWorkshop(t, s)
+		c := mkActivity(t, s, other.ID, "elsewhere")
+		for _, want := range []*agora.Activity{a, c} {
+			gotA, gotW, err := s.ActivityWithWorkshop(ctx, want.ID)
+			must(t, err)
+			same(t, "with workshop: activity", gotA, want)
+			wantW, err := s.WorkshopByID(ctx, want.WorkshopID)
+			must(t, err)
+			same(t, "with workshop: workshop", gotW, wantW)
+		}
 	}},
 	{"Activity/NotFound", func(t *testing.T, s agora.Store) {
 		ctx := t.Context()
 		_, err := s.ActivityByID(ctx, 5)
+		wantCode(t, err, agora.ENOTFOUND)
+		_, _, err = s.ActivityWithWorkshop(ctx, 5)
 		wantCode(t, err, agora.ENOTFOUND)
 		wantCode(t, s.UpdateActivity(ctx, &agora.Activity{ID: 5, Kind: agora.KindPoll, State: agora.ActivityOpen}), agora.ENOTFOUND)
 		wantCode(t, s.MoveActivity(ctx, 5, 0), agora.ENOTFOUND)
