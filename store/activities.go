@@ -81,6 +81,9 @@ func (s *DB) ActivityByID(ctx context.Context, id int64) (*agora.Activity, error
 		`SELECT `+activityCols+` FROM activities WHERE id = $1`, id)
 }
 
+var activityWithWorkshopQuery = `SELECT ` + qualified("a", activityCols) + `, ` + qualified("w", workshopCols) + `
+	FROM activities a JOIN workshops w ON w.id = a.workshop_id WHERE a.id = $1`
+
 // ActivityWithWorkshop reads an activity and its workshop in one query:
 // the engine checks every group-commit batch of votes against both, and
 // each round trip of that check is waited for by every vote of the batch.
@@ -88,8 +91,7 @@ func (s *DB) ActivityWithWorkshop(ctx context.Context, id int64) (*agora.Activit
 	var dest destinations
 	a, _ := scanActivity(&dest)
 	w, _ := scanWorkshop(&dest)
-	err := s.q().QueryRowContext(ctx, `SELECT `+qualified("a", activityCols)+`, `+qualified("w", workshopCols)+`
-		FROM activities a JOIN workshops w ON w.id = a.workshop_id WHERE a.id = $1`, id).Scan(dest...)
+	err := s.q().QueryRowContext(ctx, activityWithWorkshopQuery, id).Scan(dest...)
 	if err != nil {
 		return nil, nil, dbError("activity with workshop", err)
 	}
