@@ -22,23 +22,20 @@ import (
 // participant never changes workshop and is never deleted; the retention
 // sweep forgets the tokens of ended workshops only, which take no votes.
 type roomCache struct {
-	mu      sync.RWMutex
-	rooms   map[int64]cachedRoom    // activity ID
-	devices map[string]cachedDevice // token hash
+	rooms   stampedMap[int64, cachedRoom]    // activity ID
+	devices stampedMap[string, cachedDevice] // token hash
 }
 
 // cachedRoom is an activity and its workshop as read at some moment. They
 // are shared by the votes that use them, which only read them.
 type cachedRoom struct {
-	a  *agora.Activity
-	w  *agora.Workshop
-	at time.Time
+	a *agora.Activity
+	w *agora.Workshop
 }
 
 // cachedDevice is a participant as a vote needs it: nothing personal.
 type cachedDevice struct {
 	id, workshopID int64
-	at             time.Time
 }
 
 const (
@@ -57,41 +54,54 @@ const (
 // room returns the cached activity and workshop, if read less than roomTTL
 // before now.
 func (r *roomCache) room(activityID int64, now time.Time) (*agora.Activity, *agora.Workshop, bool) {
-	r.mu.RLock()
-	e, ok := r.rooms[activityID]
-	r.mu.RUnlock()
-	if !ok || now.Sub(e.at) >= roomTTL || now.Before(e.at) {
-		return nil, nil, false
-	}
-	return e.a, e.w, true
+	e, ok := r.rooms.get(activityID, now, roomTTL)
+	return e.a, e.w, ok
 }
 
 func (r *roomCache) putRoom(a *agora.Activity, w *agora.Workshop, now time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.rooms == nil || len(r.rooms) >= roomsMax {
-		r.rooms = make(map[int64]cachedRoom)
-	}
-	r.rooms[a.ID] = cachedRoom{a: a, w: w, at: now}
+	r.rooms.put(a.ID, cachedRoom{a: a, w: w}, now, roomsMax)
 }
 
 // device returns the participant of a token hash, if read less than
 // deviceTTL before now.
 func (r *roomCache) device(tokenHash string, now time.Time) (cachedDevice, bool) {
-	r.mu.RLock()
-	d, ok := r.devices[tokenHash]
-	r.mu.RUnlock()
-	if !ok || now.Sub(d.at) >= deviceTTL || now.Before(d.at) {
-		return cachedDevice{}, false
-	}
-	return d, true
+	return r.devices.get(tokenHash, now, deviceTTL)
 }
 
 func (r *roomCache) putDevice(tokenHash string, p *agora.Participant, now time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.devices == nil || len(r.devices) >= devicesMax {
-		r.devices = make(map[string]cachedDevice)
+	r.devices.put(tokenHash, cachedDevice{id: p.ID, workshopID: p.WorkshopID}, now, devicesMax)
+}
+
+// stampedMap keeps values with the time they were read. The zero value is
+// empty and ready.
+type stampedMap[K comparable, V any] struct {
+	mu sync.RWMutex
+	m  map[K]stamped[V]
+}
+
+type stamped[V any] struct {
+	v  V
+	at time.Time
+}
+
+// get returns the value of k if it was put less than ttl before now.
+func (s *stampedMap[K, V]) get(k K, now time.Time, ttl time.Duration) (V, bool) {
+	s.mu.RLock()
+	e, ok := s.m[k]
+	s.mu.RUnlock()
+	if !ok || now.Sub(e.at) >= ttl || now.Before(e.at) {
+		var zero V
+		return zero, false
 	}
-	r.devices[tokenHash] = cachedDevice{id: p.ID, workshopID: p.WorkshopID, at: now}
+	return e.v, true
+}
+
+// put keeps v for k as of now; a map of max entries starts over first.
+func (s *stampedMap[K, V]) put(k K, v V, now time.Time, max int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil || len(s.m) >= max {
+		s.m = make(map[K]stamped[V])
+	}
+	s.m[k] = stamped[V]{v: v, at: now}
 }

@@ -151,3 +151,36 @@ func TestHashPassword_GivesMemoryBack(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A node's copies expire after their TTL, are not trusted when the clock
+// goes back, and the map starts over once full.
+func TestStampedMap_TTLAndBound(t *testing.T) {
+	var m stampedMap[int, string]
+	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	if _, ok := m.get(1, t0, time.Second); ok {
+		t.Fatal("empty map returned a value")
+	}
+	m.put(1, "a", t0, 2)
+	for _, c := range []struct {
+		name string
+		at   time.Time
+		want bool
+	}{
+		{"at once", t0, true},
+		{"just before the TTL", t0.Add(999 * time.Millisecond), true},
+		{"at the TTL", t0.Add(time.Second), false},
+		{"clock went back", t0.Add(-time.Millisecond), false},
+	} {
+		if v, ok := m.get(1, c.at, time.Second); ok != c.want || (ok && v != "a") {
+			t.Errorf("%s: got %q, %v; want found %v", c.name, v, ok, c.want)
+		}
+	}
+	m.put(2, "b", t0, 2)
+	m.put(3, "c", t0, 2) // full at 2: starts over
+	if _, ok := m.get(1, t0, time.Second); ok {
+		t.Error("a full map kept its old entries")
+	}
+	if v, ok := m.get(3, t0, time.Second); !ok || v != "c" {
+		t.Errorf("the entry put after the reset: %q, %v", v, ok)
+	}
+}
