@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -187,4 +188,74 @@ func TestHub_LargestPongBetweenFrames(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A phone that stops reading fills its kernel buffers and its writer
+// blocks in the middle of a frame: the pongs coder/websocket sends
+// meanwhile wait for the frame's end, and once the phone reads again
+// every frame arrives whole and in order, and later ones still come.
+func TestHub_FramesWholeAfterAFullBuffer(t *testing.T) {
+	h, url := startHub(t, Config{SendQueue: 4096, WriteTimeout: time.Minute})
+	const topic, n = "c:20", 64
+	s := dialRaw(t, url+"?topic="+topic)
+	s.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if op, p, err := s.frameData(); err != nil || op != 0x1 || !bytes.Contains(p, []byte(`"snapshot"`)) {
+		t.Fatalf("first frame: %d %q %v", op, p, err)
+	}
+	waitFor(t, "socket attached", func() bool { return h.Stats().Sockets == 1 })
+	pad := strings.Repeat("x", 256<<10) // 16 MiB in all: more than the buffers hold
+	for i := range n {
+		h.Publish(context.Background(), topic, "big", map[string]any{"i": i, "pad": pad})
+	}
+	c := onlySocket(h, topic)
+	waitFor(t, "a write blocked on the full buffer", func() bool { return c.writingSince.Load() != 0 })
+	pings := [][]byte{[]byte("one"), []byte("two"), []byte("three")}
+	for _, p := range pings {
+		s.sendControl(0x9, p)
+	}
+	next, pongs := 0, 0
+	for next < n || pongs < len(pings) {
+		op, p, err := s.frameData()
+		if err != nil {
+			t.Fatalf("after %d frames and %d pongs: %v", next, pongs, err)
+		}
+		switch op {
+		case 0xA:
+			if pongs == len(pings) || !bytes.Equal(p, pings[pongs]) {
+				t.Fatalf("pong %d: %q", pongs, p)
+			}
+			pongs++
+		case 0x1:
+			var m struct {
+				Data struct {
+					I   int    `json:"i"`
+					Pad string `json:"pad"`
+				} `json:"data"`
+			}
+			if err := json.Unmarshal(p, &m); err != nil || m.Data.I != next || m.Data.Pad != pad {
+				t.Fatalf("frame %d: i=%d, %d bytes of pad (%v)", next, m.Data.I, len(m.Data.Pad), err)
+			}
+			next++
+		default:
+			t.Fatalf("frame of opcode %d", op)
+		}
+	}
+	waitFor(t, "the writer idle again", func() bool { return backlog(h, topic) == 0 && c.writingSince.Load() == 0 })
+	h.Publish(context.Background(), topic, "small", 1)
+	if op, p, err := s.frameData(); err != nil || op != 0x1 || !bytes.Contains(p, []byte(`"small"`)) {
+		t.Fatalf("after the backlog: %d %q %v", op, p, err)
+	}
+	if d := h.Stats().Dropped; d != 0 {
+		t.Fatalf("dropped = %d", d)
+	}
+}
+
+// onlySocket returns the single socket of topic.
+func onlySocket(h *Hub, topic string) *conn {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	t := h.topics[topic]
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.conns[0]
 }
