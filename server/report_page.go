@@ -81,12 +81,19 @@ func (s *Server) reportConsultation(c *fiber.Ctx) (cons *agora.Consultation, dra
 // isStaff: the roles that run a consultation and may read its draft report.
 func isStaff(r agora.Role) bool { return r.CanFacilitate() || r.CanModerate() }
 
-func (s *Server) exports(ctx context.Context, cons *agora.Consultation) (*report.Exports, error) {
+// built returns a report's figures and files from one reading of the
+// store: shared for a moment when the report is published, fresh for a
+// draft.
+func (s *Server) built(ctx context.Context, cons *agora.Consultation, draft bool) (builtReport, error) {
 	key, err := s.opendataKey(ctx)
 	if err != nil {
-		return nil, err
+		return builtReport{}, err
 	}
-	return report.BuildExports(ctx, s.store, cons, key)
+	if !draft {
+		return s.publishedReport(ctx, cons, key)
+	}
+	r, ex, err := report.BuildAll(ctx, s.store, cons, key)
+	return builtReport{r: r, ex: ex}, err
 }
 
 func (s *Server) handleReport(c *fiber.Ctx) error {
@@ -94,17 +101,13 @@ func (s *Server) handleReport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.UserContext()
-	key, err := s.opendataKey(ctx)
-	if err != nil {
-		return err
-	}
 	// One read for both: the figures shown and the files fingerprinted
 	// come from the same rows, whatever votes arrive meanwhile.
-	r, ex, err := report.BuildAll(ctx, s.store, cons, key)
+	b, err := s.built(c.UserContext(), cons, draft)
 	if err != nil {
 		return err
 	}
+	r, ex := b.r, b.ex
 	v := reportShaper{cat: s.web.Catalog(), lang: s.lang(c)}.view(r)
 	v.Draft = draft
 	base := "/c/" + cons.Slug + "/report/"
@@ -127,10 +130,11 @@ func (s *Server) handleOpendata(zip bool) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		ex, err := s.exports(c.UserContext(), cons)
+		b, err := s.built(c.UserContext(), cons, draft)
 		if err != nil {
 			return err
 		}
+		ex := b.ex
 		body, sum, ext, ctype := ex.JSON, ex.JSONSHA256, "json", "application/json; charset=utf-8"
 		if zip {
 			body, sum, ext, ctype = ex.Zip, ex.ZipSHA256, "zip", "application/zip"

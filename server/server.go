@@ -156,6 +156,7 @@ type Server struct {
 	conns   *connTracker   // HTTP connections, bounded at shutdown
 	chunked chunkedHeaders // headers of chunked requests, for their errors
 	rooms   roomCache      // what a vote reads, kept for a second (roomcache.go)
+	reports reportCache    // published reports, built once a moment (reportcache.go)
 	mail    mailer         // sends password reset links
 	bg      sync.WaitGroup // mails being sent after their request answered
 
