@@ -10,13 +10,13 @@ import (
 )
 
 // reportCache shares the build of a published report between the
-// requests of a moment. A report of 10,000 votes took about 150 ms of CPU
+// requests of a moment. A report of 10,000 votes took about 130 ms of CPU
 // to build (figures, JSON, CSV, zip) on every request, and its page and
 // files are public: the day a report is announced, a thousand readers a
 // minute would have kept two cores busy. Now at most one build per
 // consultation runs at a time, and its result serves every request for
-// reportTTL, so a published report is at most that old. Drafts, read by
-// staff only, are built fresh on every request.
+// reportTTL after it, so a published report is about that old at most.
+// Drafts, read by staff only, are built fresh on every request.
 type reportCache struct {
 	builds stampedMap[int64, builtReport] // consultation ID
 
