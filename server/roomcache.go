@@ -1,7 +1,6 @@
 package server
 
 import (
-	"sync"
 	"time"
 
 	"github.com/agora-civic/agora"
@@ -70,38 +69,4 @@ func (r *roomCache) device(tokenHash string, now time.Time) (cachedDevice, bool)
 
 func (r *roomCache) putDevice(tokenHash string, p *agora.Participant, now time.Time) {
 	r.devices.put(tokenHash, cachedDevice{id: p.ID, workshopID: p.WorkshopID}, now, devicesMax)
-}
-
-// stampedMap keeps values with the time they were read. The zero value is
-// empty and ready.
-type stampedMap[K comparable, V any] struct {
-	mu sync.RWMutex
-	m  map[K]stamped[V]
-}
-
-type stamped[V any] struct {
-	v  V
-	at time.Time
-}
-
-// get returns the value of k if it was put less than ttl before now.
-func (s *stampedMap[K, V]) get(k K, now time.Time, ttl time.Duration) (V, bool) {
-	s.mu.RLock()
-	e, ok := s.m[k]
-	s.mu.RUnlock()
-	if !ok || now.Sub(e.at) >= ttl || now.Before(e.at) {
-		var zero V
-		return zero, false
-	}
-	return e.v, true
-}
-
-// put keeps v for k as of now; a map of max entries starts over first.
-func (s *stampedMap[K, V]) put(k K, v V, now time.Time, max int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil || len(s.m) >= max {
-		s.m = make(map[K]stamped[V])
-	}
-	s.m[k] = stamped[V]{v: v, at: now}
 }
