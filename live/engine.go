@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/agora-civic/agora"
@@ -54,6 +55,8 @@ type Engine struct {
 	timers   timerSet
 	presence presenceMax
 	peers    peerState
+
+	onResults atomic.Pointer[func(activityID int64)] // see OnResultsChange
 
 	// checkedAtCommit: the store checks each batch of votes with
 	// CheckVotes as it commits (VoteChecker); otherwise VoteOn does, vote
@@ -99,6 +102,21 @@ func (e *Engine) Close() {
 	e.tallies.stopAll()
 	e.timers.wg.Wait()
 	e.tallies.wg.Wait()
+}
+
+// OnResultsChange registers fn to hear the ID of every activity whose
+// results change: a vote, a support, an idea or its moderation, a reset, a
+// deletion or a new version of the activity, committed on this node (just
+// after the commit, before the command returns) or told by a peer. Those
+// who count results from the store, such as the server's public pages,
+// forget their count on it. fn must be quick and must not call the engine.
+func (e *Engine) OnResultsChange(fn func(activityID int64)) { e.onResults.Store(&fn) }
+
+// resultsChanged tells OnResultsChange's listener of an activity.
+func (e *Engine) resultsChanged(activityID int64) {
+	if fn := e.onResults.Load(); fn != nil && activityID != 0 {
+		(*fn)(activityID)
+	}
 }
 
 // now is the engine's time, truncated to what the databases keep, so that

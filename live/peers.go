@@ -105,6 +105,8 @@ func (e *Engine) unfollowAll() {
 // for a round trip to Redis, and 10,000 votes are a few hundred messages.
 // Close waits for the senders (flushPeers).
 func (e *Engine) tell(workshopID int64, m peerMessage) {
+	// Every change committed here is told, so its listener hears it here.
+	e.resultsChanged(m.activityID())
 	ps := &e.peers
 	if ps.p == nil {
 		return
@@ -259,6 +261,7 @@ func (e *Engine) receive(msg []byte) {
 	if m.Node == e.peers.node {
 		return
 	}
+	defer e.remoteResultsChanged(&m)
 	switch {
 	case m.Vote != nil:
 		if e.held(m.Vote.ActivityID) {
@@ -288,6 +291,18 @@ func (e *Engine) receive(msg []byte) {
 		}
 	case m.Presence != nil:
 		e.publishPresenceEvent(m.Presence.WorkshopID, m.Presence.Participants)
+	}
+}
+
+// remoteResultsChanged tells OnResultsChange's listener of the activities
+// whose results a peer's message changed, once each.
+func (e *Engine) remoteResultsChanged(m *peerMessage) {
+	last := int64(0)
+	for _, id := range append(m.activityIDs(), m.Reload) {
+		if id != last {
+			e.resultsChanged(id)
+			last = id
+		}
 	}
 }
 

@@ -165,7 +165,7 @@ func (s *Server) handleAPIResults(c *fiber.Ctx) error {
 	if aud != live.Facilitators && !a.ResultsVisible() {
 		return agora.Errorf(agora.EFORBIDDEN, "error.results_hidden")
 	}
-	t, err := s.tallyOf(c, a)
+	t, err := s.countedTally(c.UserContext(), a)
 	if err != nil {
 		return err
 	}
@@ -182,17 +182,4 @@ func (s *Server) resultsAudience(c *fiber.Ctx, w *agora.Workshop) (live.Audience
 		return live.Facilitators, nil, nil
 	}
 	return s.stateAudience(c, w)
-}
-
-// tallyOf counts an activity's results from the store: the same counting
-// as the live tallies, for any activity, current or not.
-func (s *Server) tallyOf(c *fiber.Ctx, a *agora.Activity) (agora.Tally, error) {
-	ctx := c.UserContext()
-	if a.Kind.Votable() {
-		votes, err := s.store.ListVotes(ctx, a.ID)
-		return agora.TallyVotes(a, votes), err
-	}
-	id := a.ID
-	ideas, _, err := s.store.ListProposals(ctx, agora.ProposalFilter{ActivityID: &id})
-	return agora.TallyIdeas(a, ideas), err
 }

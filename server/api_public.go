@@ -215,7 +215,7 @@ func (s *Server) handlePublicResults(c *fiber.Ctx) error {
 			r := pubResult{ActivityID: a.ID, WorkshopID: w.ID, Kind: a.Kind, Prompt: a.Prompt,
 				ResultsVisible: pubResultsVisible(cons, a)}
 			if r.ResultsVisible {
-				t, err := s.storedTally(ctx, a)
+				t, err := s.countedTally(ctx, a)
 				if err != nil {
 					return err
 				}
@@ -274,18 +274,6 @@ func (s *Server) pubWorkshops(ctx context.Context, cons *agora.Consultation) ([]
 	return out, nil
 }
 
-// storedTally counts an activity's results from the store with the live
-// tallies' functions; only approved ideas are ranked.
-func (s *Server) storedTally(ctx context.Context, a *agora.Activity) (agora.Tally, error) {
-	if a.Kind.Votable() {
-		votes, err := s.store.ListVotes(ctx, a.ID)
-		return agora.TallyVotes(a, votes), err
-	}
-	ideas, _, err := s.store.ListProposals(ctx, agora.ProposalFilter{ActivityID: &a.ID,
-		Statuses: []agora.ProposalStatus{agora.ProposalApproved}})
-	return agora.TallyIdeas(a, ideas), err
-}
-
 // publicActivityResults serves GET /api/v1/activities/{id}/results to
 // anyone when the results are public (pubResultsVisible) in a
 // consultation and workshop the public sees. ok is false when the caller
@@ -298,7 +286,7 @@ func (s *Server) publicActivityResults(c *fiber.Ctx, a *agora.Activity, w *agora
 	if err != nil || cons.Status == agora.ConsultationDraft || !pubResultsVisible(cons, a) {
 		return false, err
 	}
-	t, err := s.storedTally(c.UserContext(), a)
+	t, err := s.countedTally(c.UserContext(), a)
 	if err != nil {
 		return false, err
 	}

@@ -30,6 +30,7 @@ import (
 type node struct {
 	hub    *hub.Hub
 	engine *live.Engine
+	server *Server
 	base   string
 }
 
@@ -58,6 +59,7 @@ func startServerNode(t *testing.T, st agora.Store, redisURL, prefix string) *nod
 	if err != nil {
 		t.Fatal(err)
 	}
+	n.server = s
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ln) }()
 	t.Cleanup(func() {

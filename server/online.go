@@ -234,6 +234,7 @@ func (s *Server) voteOnline(ctx context.Context, u *agora.User, t commentTarget,
 	if _, err := s.store.PutVote(ctx, v); err != nil {
 		return nil, err
 	}
+	s.results.forget(a.ID) // the voter sees their vote counted
 	return v, nil
 }
 

@@ -27,21 +27,16 @@ type resultRow struct {
 	RoomPct, OnlinePct, AllPct int
 }
 
-// activityResults counts an activity's votes from the store.
+// activityResults is an activity's results as its page lists them.
 func (s *Server) activityResults(ctx context.Context, a *agora.Activity) (*resultTable, error) {
-	if a.Kind == agora.KindIdeas {
-		ideas, _, err := s.store.ListProposals(ctx, agora.ProposalFilter{ActivityID: &a.ID,
-			Statuses: []agora.ProposalStatus{agora.ProposalApproved}})
-		if err != nil {
-			return nil, err
-		}
-		return ideasTable(agora.TallyIdeas(a, ideas)), nil
-	}
-	votes, err := s.store.ListVotes(ctx, a.ID)
+	t, err := s.countedTally(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	return votesTable(agora.TallyVotes(a, votes)), nil
+	if a.Kind == agora.KindIdeas {
+		return ideasTable(t), nil
+	}
+	return votesTable(t), nil
 }
 
 func ideasTable(t agora.Tally) *resultTable {

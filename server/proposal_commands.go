@@ -114,6 +114,9 @@ func (s *Server) setOnlineSupport(ctx context.Context, u *agora.User, cons *agor
 		return nil, err
 	}
 	if changed {
+		if p.ActivityID != nil {
+			s.results.forget(*p.ActivityID)
+		}
 		s.publishOnline(ctx, cons.ID, EventSupport, supportEvent(cons, p))
 	}
 	return p, nil

@@ -157,6 +157,7 @@ type Server struct {
 	chunked chunkedHeaders // headers of chunked requests, for their errors
 	rooms   roomCache      // what a vote reads, kept for a second (roomcache.go)
 	reports reportCache    // published reports, built once a moment (reportcache.go)
+	results resultCache    // activities' results counted from the store (resultcache.go)
 	mail    mailer         // sends password reset links
 	bg      sync.WaitGroup // mails being sent after their request answered
 
@@ -176,6 +177,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.engine == nil {
 		s.engine = NewEngine(deps.Store, deps.Hub, live.Options{Logger: deps.Logger})
 	}
+	s.engine.OnResultsChange(s.results.forget)
 	var err error
 	if s.web, err = web.New(web.Options{Dev: cfg.Dev, Dir: cfg.WebDir}); err != nil {
 		return nil, err

@@ -1,0 +1,232 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/agora-civic/agora"
+	"github.com/agora-civic/agora/internal/redistest"
+	"github.com/agora-civic/agora/live"
+)
+
+// voteLister counts the reads of each activity's votes: a count of its
+// results reads them once. With slow set, each read lasts long enough for
+// every reader of a crowd to arrive during the first.
+type voteLister struct {
+	agora.Store
+	mu   sync.Mutex
+	n    map[int64]int
+	slow atomic.Bool
+}
+
+func (s *voteLister) ListVotes(ctx context.Context, activityID int64) ([]*agora.Vote, error) {
+	s.mu.Lock()
+	s.n[activityID]++
+	s.mu.Unlock()
+	if s.slow.Load() {
+		time.Sleep(300 * time.Millisecond)
+	}
+	return s.Store.ListVotes(ctx, activityID)
+}
+
+func (s *voteLister) lists(activityID int64) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n[activityID]
+}
+
+// A crowd reading an activity's public results at once (its page, its
+// results, the consultation's results) costs one count. A vote this node
+// commits, in the room or online, shows to the next reader at once; a
+// change nobody told of (a peer's lost message) within resultTTL.
+func TestResults_CountedOnceAMoment(t *testing.T) {
+	backends(t, func(t *testing.T, open func(*testing.T) agora.Store) {
+		st := &voteLister{Store: open(t), n: map[int64]int{}}
+		r := newTestRoom(t, st)
+		clock := &testClock{t: time.Now().UTC()}
+		r.s.now = clock.Now // frozen unless moved: no count expires by itself
+		ctx, poll := context.Background(), r.poll
+		opt := func(i int) int { return poll.Options[i].ID }
+		must(t, r.s.engine.RevealResults(ctx, r.staff, poll.ID))
+		for i := range 2 {
+			phone, _ := r.apiJoin("")
+			wantStatus(t, phone.api("POST", actPath(poll, "/vote"), map[string]any{"choices": []int{opt(i)}}), http.StatusOK)
+		}
+
+		page := fmt.Sprintf("/c/%s/a/%d", r.cons.Slug, poll.ID)
+		apiVoters := func(c *client) int {
+			t.Helper()
+			resp := c.get(actPath(poll, "/results"))
+			wantStatus(t, resp, http.StatusOK)
+			return decode[struct{ Tally agora.Tally }](t, resp).Tally.Voters
+		}
+		consVoters := func(c *client) int {
+			t.Helper()
+			resp := c.get("/api/v1/consultations/" + r.cons.Slug + "/results")
+			wantStatus(t, resp, http.StatusOK)
+			for _, res := range decode[struct{ Results []pubResult }](t, resp).Results {
+				if res.ActivityID == poll.ID && res.Tally != nil {
+					return res.Tally.Voters
+				}
+			}
+			t.Fatalf("no results of the poll in %s", resp.Body)
+			return 0
+		}
+		pageVoters := func(c *client) string {
+			t.Helper()
+			resp := c.get(page)
+			wantStatus(t, resp, http.StatusOK)
+			_, rest, ok := strings.Cut(resp.Body, `data-voters-all="`)
+			n, _, _ := strings.Cut(rest, `"`)
+			if !ok {
+				t.Fatalf("no results on the page: %s", resp.Body)
+			}
+			return n
+		}
+
+		const readers = 12
+		before := st.lists(poll.ID)
+		st.slow.Store(true)
+		var wg sync.WaitGroup
+		for i := range readers {
+			wg.Go(func() {
+				anon := newClient(t, r.s)
+				switch i % 3 {
+				case 0:
+					if n := pageVoters(anon); n != "2" {
+						t.Errorf("reader %d: the page shows %s voters, want 2", i, n)
+					}
+				case 1:
+					if n := apiVoters(anon); n != 2 {
+						t.Errorf("reader %d: the results show %d voters, want 2", i, n)
+					}
+				default:
+					if n := consVoters(anon); n != 2 {
+						t.Errorf("reader %d: the consultation's results show %d voters, want 2", i, n)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		st.slow.Store(false)
+		if n := st.lists(poll.ID) - before; n != 1 {
+			t.Fatalf("%d readers at once: the votes were read %d times, want 1", readers, n)
+		}
+
+		anon := newClient(t, r.s)
+		// A phone votes: the engine tells, the next reader counts again.
+		phone, _ := r.apiJoin("")
+		wantStatus(t, phone.api("POST", actPath(poll, "/vote"), map[string]any{"choices": []int{opt(2)}}), http.StatusOK)
+		if n := apiVoters(anon); n != 3 {
+			t.Fatalf("after a room vote the results show %d voters, want 3", n)
+		}
+
+		// Reopened online, a citizen votes and finds their vote counted.
+		until := clock.Now().Add(48 * time.Hour)
+		must(t, r.s.setOnlineUntil(ctx, r.staff, r.w, poll, &until))
+		if n := pageVoters(anon); n != "3" {
+			t.Fatalf("the page shows %s voters, want 3", n)
+		}
+		alice, _ := signedIn(t, r.s, st, agora.RoleCitizen)
+		wantRedirect(t, alice.post(page+"/vote", url.Values{"choice": {itoa(int64(opt(0)))}}), page+"?voted=1#results")
+		if n := pageVoters(alice); n != "4" {
+			t.Fatalf("after an online vote the voter's page shows %s voters, want 4", n)
+		}
+
+		// A vote nobody told this node of shows once resultTTL has passed.
+		bob := mustAccount(t, st, fmt.Sprintf("bob%d@example.org", uniqueSeq.Add(1)), "Bob", agora.RoleCitizen)
+		_, err := st.PutVote(ctx, &agora.Vote{ActivityID: poll.ID, UserID: &bob.ID, Channel: agora.ChannelOnline, Choices: []int{opt(1)}})
+		must(t, err)
+		if n := apiVoters(anon); n != 4 {
+			t.Fatalf("an untold vote shows at once (%d voters): was the count read again?", n)
+		}
+		clock.Add(resultTTL)
+		if n := apiVoters(anon); n != 5 {
+			t.Fatalf("%d voters once resultTTL has passed, want 5", n)
+		}
+	})
+}
+
+// A vote committed on one node shows at once in the other node's public
+// results, whose clock does not move: the engines tell each other.
+func TestNodes_ResultsSeeAPeersVote(t *testing.T) {
+	url := redistest.URL(t)
+	st := openPostgres(t)
+	prefix := uniqueRedisPrefix(t)
+	a := startServerNode(t, st, url, prefix)
+	b := startServerNode(t, st, url, prefix)
+	frozen := time.Now()
+	b.server.now = func() time.Time { return frozen }
+	r := newLiveRoom(t, st, 2)
+	a.dialScreen(t, r)
+	b.dialScreen(t, r) // b follows the workshop
+	waitUntil(t, "screens attached", func() bool { return a.hub.Stats().Sockets == 1 && b.hub.Stats().Sockets == 1 })
+
+	voters := func() int {
+		resp, err := http.Get(fmt.Sprintf("%s/api/v1/activities/%d/results", b.base, r.poll.ID))
+		must(t, err)
+		defer resp.Body.Close()
+		var v struct{ Tally agora.Tally }
+		if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&v) != nil {
+			t.Fatalf("results on node b: %d", resp.StatusCode)
+		}
+		return v.Tally.Voters
+	}
+	if n := voters(); n != 0 {
+		t.Fatalf("%d voters before any vote", n)
+	}
+	for i, p := range r.voters {
+		if _, err := a.engine.Vote(context.Background(), p, r.poll.ID, live.VoteInput{Choices: []int{1}}); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, fmt.Sprintf("node b counts vote %d", i+1), func() bool { return voters() == i+1 })
+	}
+}
+
+// A count under way when a change is heard of is not kept: it may have
+// read the store before the change was committed.
+func TestResultCache_ChangeDuringACountIsNotKept(t *testing.T) {
+	var c resultCache
+	now := time.Now()
+	a := &agora.Activity{ID: 7, Round: 1, UpdatedAt: now}
+	counted := agora.Tally{ActivityID: 7, Voters: 3}
+
+	gen := c.begin(a.ID)
+	c.forget(a.ID) // a vote committed during the count
+	c.put(a.ID, gen, counted, versionOf(a), now)
+	if _, ok := c.fresh(a, now); ok {
+		t.Fatal("a count begun before a change was kept")
+	}
+
+	c.put(a.ID, c.begin(a.ID), counted, versionOf(a), now)
+	if got, ok := c.fresh(a, now.Add(resultTTL-time.Millisecond)); !ok || got.Voters != 3 {
+		t.Fatalf("fresh count: %+v %v", got, ok)
+	}
+	edited := *a
+	edited.UpdatedAt = now.Add(time.Second)
+	for what, stale := range map[string]bool{
+		"resultTTL later":         !isFresh(&c, a, now.Add(resultTTL)),
+		"an edit of the activity": !isFresh(&c, &edited, now),
+	} {
+		if !stale {
+			t.Errorf("the count is still served after %s", what)
+		}
+	}
+	c.forget(a.ID)
+	if isFresh(&c, a, now) {
+		t.Error("the count is still served after a change")
+	}
+}
+
+func isFresh(c *resultCache, a *agora.Activity, now time.Time) bool {
+	_, ok := c.fresh(a, now)
+	return ok
+}
