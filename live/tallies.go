@@ -413,6 +413,23 @@ func (e *Engine) current(ctx context.Context, a *agora.Activity) (*agora.Tally, 
 	return &t, nil
 }
 
+// HeldTally returns the live tally of a, when this node holds it loaded
+// for this very version of a (same round, same edit): it counts every
+// change this node committed or heard of from its peers, as a count from
+// the store would, without reading the store. Nothing is loaded otherwise.
+func (e *Engine) HeldTally(a *agora.Activity) (agora.Tally, bool) {
+	lt := e.tallies.get(a.ID)
+	if lt == nil {
+		return agora.Tally{}, false
+	}
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if !lt.loaded || lt.dropped || lt.act.Round != a.Round || !lt.act.UpdatedAt.Equal(a.UpdatedAt) {
+		return agora.Tally{}, false
+	}
+	return lt.snapshot(), true
+}
+
 // activityChanged gives the cached tally the activity's new version after a
 // command on it, here and on the peers: visibility decides who gets the
 // tally, and the options how it counts.

@@ -165,7 +165,7 @@ func (s *Server) handleAPIResults(c *fiber.Ctx) error {
 	if aud != live.Facilitators && !a.ResultsVisible() {
 		return agora.Errorf(agora.EFORBIDDEN, "error.results_hidden")
 	}
-	t, err := s.countedTally(c.UserContext(), a)
+	t, err := s.tallyOf(c.UserContext(), a)
 	if err != nil {
 		return err
 	}

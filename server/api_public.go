@@ -215,7 +215,7 @@ func (s *Server) handlePublicResults(c *fiber.Ctx) error {
 			r := pubResult{ActivityID: a.ID, WorkshopID: w.ID, Kind: a.Kind, Prompt: a.Prompt,
 				ResultsVisible: pubResultsVisible(cons, a)}
 			if r.ResultsVisible {
-				t, err := s.countedTally(ctx, a)
+				t, err := s.tallyOf(ctx, a)
 				if err != nil {
 					return err
 				}
@@ -286,7 +286,7 @@ func (s *Server) publicActivityResults(c *fiber.Ctx, a *agora.Activity, w *agora
 	if err != nil || cons.Status == agora.ConsultationDraft || !pubResultsVisible(cons, a) {
 		return false, err
 	}
-	t, err := s.countedTally(c.UserContext(), a)
+	t, err := s.tallyOf(c.UserContext(), a)
 	if err != nil {
 		return false, err
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -272,4 +273,38 @@ func TestNodes_RedisRestart(t *testing.T) {
 
 	r.vote(t, nodes, 2, 2) // and they tell each other again
 	waitExact(t, "votes after the restart", st, r, 2*time.Second, screenA, screenB)
+}
+
+// Citizens voting online on an activity still on the projectors: both
+// nodes' screens show the store's tally, room and online votes together.
+func TestNodes_OnlineVotesReachTheScreens(t *testing.T) {
+	redisURL := redistest.URL(t)
+	st := openPostgres(t)
+	prefix := uniqueRedisPrefix(t)
+	a := startServerNode(t, st, redisURL, prefix)
+	b := startServerNode(t, st, redisURL, prefix)
+	r := newLiveRoom(t, st, 10)
+	screenA, screenB := a.dialScreen(t, r), b.dialScreen(t, r)
+	waitUntil(t, "screens attached", func() bool { return a.hub.Stats().Sockets == 1 && b.hub.Stats().Sockets == 1 })
+	r.vote(t, []*node{a, b}, 1, 0)
+	waitExact(t, "after the room's votes", st, r, 2*time.Second, screenA, screenB)
+
+	ctx := context.Background()
+	until := time.Now().Add(time.Hour)
+	r.poll.OnlineUntil = &until
+	must(t, st.UpdateActivity(ctx, r.poll))
+	cons, err := st.ConsultationByID(ctx, r.w.ConsultationID)
+	must(t, err)
+	path := fmt.Sprintf("/c/%s/a/%d/vote", cons.Slug, r.poll.ID)
+	for i := range 3 {
+		citizen, _ := signedIn(t, a.server, st, agora.RoleCitizen)
+		resp := citizen.post(path, url.Values{"choice": {itoa(int64(i%2 + 1))}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("online vote %d: %d %s", i, resp.StatusCode, resp.Body)
+		}
+	}
+	if got := r.storeTally(t, st); got.Online == nil || got.Online.Voters != 3 {
+		t.Fatalf("store tally %+v, want 3 online voters", got)
+	}
+	waitExact(t, "after 3 online votes", st, r, 2*time.Second, screenA, screenB)
 }

@@ -231,10 +231,9 @@ func (s *Server) voteOnline(ctx context.Context, u *agora.User, t commentTarget,
 	if err := s.limitPerMinute(ctx, map[string]int{"ovote:u:" + strconv.FormatInt(u.ID, 10): MaxOnlineVotesPerMinute}); err != nil {
 		return nil, err
 	}
-	if _, err := s.store.PutVote(ctx, v); err != nil {
+	if err := s.engine.PutOnlineVote(ctx, a, v); err != nil {
 		return nil, err
 	}
-	s.results.forget(a.ID) // the voter sees their vote counted
 	return v, nil
 }
 

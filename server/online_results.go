@@ -29,7 +29,7 @@ type resultRow struct {
 
 // activityResults is an activity's results as its page lists them.
 func (s *Server) activityResults(ctx context.Context, a *agora.Activity) (*resultTable, error) {
-	t, err := s.countedTally(ctx, a)
+	t, err := s.tallyOf(ctx, a)
 	if err != nil {
 		return nil, err
 	}

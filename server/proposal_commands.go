@@ -114,9 +114,7 @@ func (s *Server) setOnlineSupport(ctx context.Context, u *agora.User, cons *agor
 		return nil, err
 	}
 	if changed {
-		if p.ActivityID != nil {
-			s.results.forget(*p.ActivityID)
-		}
+		s.engine.OnlineSupportChanged(p, x, add) // a workshop idea's live tally
 		s.publishOnline(ctx, cons.ID, EventSupport, supportEvent(cons, p))
 	}
 	return p, nil

@@ -14,14 +14,17 @@ import (
 // activity page, its results, a consultation's results) that a crowd may
 // read at once. Now one count of an activity runs at a time on a node,
 // readers who arrive meanwhile wait for it and take its result, and it
-// serves for resultTTL after it began.
+// serves for resultTTL after it began. An activity whose live tally the
+// engine holds (one running in a room, where votes arrive by the
+// thousand) is not counted at all: tallyOf takes that tally.
 //
 // A count is never older than a change this node heard of before the
-// request: the engine tells of every vote, support, idea and reset it
-// commits or hears from a peer (live.Engine.OnResultsChange), and so does
-// the online vote, and each forgets the activity's count. A change heard of
-// during a count makes it stale at once. What no one tells of (a peer's
-// message lost, an account erased) shows within resultTTL.
+// request: the engine tells of every vote (in the room or online),
+// support, idea and reset it commits or hears from a peer
+// (live.Engine.OnResultsChange), and each forgets the activity's count. A
+// change heard of during a count makes it stale at once. What no one
+// tells of (a peer's lost message, a write behind the engine's back) shows
+// within resultTTL.
 type resultCache struct {
 	mu     sync.Mutex
 	m      map[int64]*countedResults // activity ID
@@ -58,10 +61,14 @@ const (
 	resultLocks = 8
 )
 
-// countedTally returns a's results as the live tallies count them (only
-// approved ideas are ranked), from a count at most resultTTL old and begun
-// after every change to a this node heard of before the call.
-func (s *Server) countedTally(ctx context.Context, a *agora.Activity) (agora.Tally, error) {
+// tallyOf returns a's results as the live tallies count them (only
+// approved ideas are ranked): the engine's live tally when it holds one,
+// otherwise a count at most resultTTL old and begun after every change to
+// a this node heard of before the call.
+func (s *Server) tallyOf(ctx context.Context, a *agora.Activity) (agora.Tally, error) {
+	if t, ok := s.engine.HeldTally(a); ok {
+		return t, nil
+	}
 	c := &s.results
 	if t, ok := c.fresh(a, s.now()); ok {
 		return t, nil

@@ -4,13 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/agora-civic/agora"
 	"github.com/agora-civic/agora/internal/redistest"
@@ -44,9 +48,10 @@ func (s *voteLister) lists(activityID int64) int {
 }
 
 // A crowd reading an activity's public results at once (its page, its
-// results, the consultation's results) costs one count. A vote this node
-// commits, in the room or online, shows to the next reader at once; a
-// change nobody told of (a peer's lost message) within resultTTL.
+// results, the consultation's results) costs no count while the engine
+// holds the activity's live tally, and one count otherwise. A vote this
+// node commits, in the room or online, shows to the next reader at once;
+// a change nobody told of (a peer's lost message) within resultTTL.
 func TestResults_CountedOnceAMoment(t *testing.T) {
 	backends(t, func(t *testing.T, open func(*testing.T) agora.Store) {
 		st := &voteLister{Store: open(t), n: map[int64]int{}}
@@ -60,99 +65,115 @@ func TestResults_CountedOnceAMoment(t *testing.T) {
 			phone, _ := r.apiJoin("")
 			wantStatus(t, phone.api("POST", actPath(poll, "/vote"), map[string]any{"choices": []int{opt(i)}}), http.StatusOK)
 		}
-
 		page := fmt.Sprintf("/c/%s/a/%d", r.cons.Slug, poll.ID)
-		apiVoters := func(c *client) int {
+		readers := func(s *Server, want int) (lists int) {
 			t.Helper()
-			resp := c.get(actPath(poll, "/results"))
-			wantStatus(t, resp, http.StatusOK)
-			return decode[struct{ Tally agora.Tally }](t, resp).Tally.Voters
-		}
-		consVoters := func(c *client) int {
-			t.Helper()
-			resp := c.get("/api/v1/consultations/" + r.cons.Slug + "/results")
-			wantStatus(t, resp, http.StatusOK)
-			for _, res := range decode[struct{ Results []pubResult }](t, resp).Results {
-				if res.ActivityID == poll.ID && res.Tally != nil {
-					return res.Tally.Voters
-				}
+			before := st.lists(poll.ID)
+			st.slow.Store(true)
+			defer st.slow.Store(false)
+			var wg sync.WaitGroup
+			for i := range 12 {
+				wg.Go(func() {
+					anon := newClient(t, s)
+					var got int
+					switch i % 3 {
+					case 0:
+						got = pageVoters(t, anon, page)
+					case 1:
+						got = apiTally(t, anon, poll).Voters
+					default:
+						got = consVoters(t, anon, r.cons, poll)
+					}
+					if got != want {
+						t.Errorf("reader %d saw %d voters, want %d", i, got, want)
+					}
+				})
 			}
-			t.Fatalf("no results of the poll in %s", resp.Body)
-			return 0
-		}
-		pageVoters := func(c *client) string {
-			t.Helper()
-			resp := c.get(page)
-			wantStatus(t, resp, http.StatusOK)
-			_, rest, ok := strings.Cut(resp.Body, `data-voters-all="`)
-			n, _, _ := strings.Cut(rest, `"`)
-			if !ok {
-				t.Fatalf("no results on the page: %s", resp.Body)
-			}
-			return n
+			wg.Wait()
+			return st.lists(poll.ID) - before
 		}
 
-		const readers = 12
-		before := st.lists(poll.ID)
-		st.slow.Store(true)
-		var wg sync.WaitGroup
-		for i := range readers {
-			wg.Go(func() {
-				anon := newClient(t, r.s)
-				switch i % 3 {
-				case 0:
-					if n := pageVoters(anon); n != "2" {
-						t.Errorf("reader %d: the page shows %s voters, want 2", i, n)
-					}
-				case 1:
-					if n := apiVoters(anon); n != 2 {
-						t.Errorf("reader %d: the results show %d voters, want 2", i, n)
-					}
-				default:
-					if n := consVoters(anon); n != 2 {
-						t.Errorf("reader %d: the consultation's results show %d voters, want 2", i, n)
-					}
-				}
-			})
+		// The room's poll: its live tally, read by nobody from the store.
+		if n := readers(r.s, 2); n != 0 {
+			t.Fatalf("12 readers of a live poll read its votes %d times, want 0", n)
 		}
-		wg.Wait()
-		st.slow.Store(false)
-		if n := st.lists(poll.ID) - before; n != 1 {
-			t.Fatalf("%d readers at once: the votes were read %d times, want 1", readers, n)
-		}
-
-		anon := newClient(t, r.s)
-		// A phone votes: the engine tells, the next reader counts again.
 		phone, _ := r.apiJoin("")
 		wantStatus(t, phone.api("POST", actPath(poll, "/vote"), map[string]any{"choices": []int{opt(2)}}), http.StatusOK)
-		if n := apiVoters(anon); n != 3 {
-			t.Fatalf("after a room vote the results show %d voters, want 3", n)
+		anon := newClient(t, r.s)
+		stored, err := st.Store.ListVotes(ctx, poll.ID)
+		must(t, err)
+		if got, want := apiTally(t, anon, poll), agora.TallyVotes(poll, stored); !cmp.Equal(got, want) {
+			t.Fatalf("after a room vote, the results differ from the store's count:\n%s", cmp.Diff(want, got))
+		}
+
+		// Another node, whose engine holds nothing: counted from the store.
+		other, err := New(Config{PublicURL: "http://agora.test"}, Deps{Store: st, Now: clock.Now, Logger: slog.New(slog.DiscardHandler)})
+		must(t, err)
+		if n := readers(other, 3); n != 1 {
+			t.Fatalf("12 readers at once read the votes %d times, want 1", n)
 		}
 
 		// Reopened online, a citizen votes and finds their vote counted.
 		until := clock.Now().Add(48 * time.Hour)
 		must(t, r.s.setOnlineUntil(ctx, r.staff, r.w, poll, &until))
-		if n := pageVoters(anon); n != "3" {
-			t.Fatalf("the page shows %s voters, want 3", n)
+		anon = newClient(t, other)
+		if n := pageVoters(t, anon, page); n != 3 {
+			t.Fatalf("the page shows %d voters, want 3", n)
 		}
-		alice, _ := signedIn(t, r.s, st, agora.RoleCitizen)
+		alice, _ := signedIn(t, other, st, agora.RoleCitizen)
 		wantRedirect(t, alice.post(page+"/vote", url.Values{"choice": {itoa(int64(opt(0)))}}), page+"?voted=1#results")
-		if n := pageVoters(alice); n != "4" {
-			t.Fatalf("after an online vote the voter's page shows %s voters, want 4", n)
+		if n := pageVoters(t, alice, page); n != 4 {
+			t.Fatalf("after an online vote the voter's page shows %d voters, want 4", n)
 		}
 
 		// A vote nobody told this node of shows once resultTTL has passed.
 		bob := mustAccount(t, st, fmt.Sprintf("bob%d@example.org", uniqueSeq.Add(1)), "Bob", agora.RoleCitizen)
-		_, err := st.PutVote(ctx, &agora.Vote{ActivityID: poll.ID, UserID: &bob.ID, Channel: agora.ChannelOnline, Choices: []int{opt(1)}})
+		_, err = st.PutVote(ctx, &agora.Vote{ActivityID: poll.ID, UserID: &bob.ID, Channel: agora.ChannelOnline, Choices: []int{opt(1)}})
 		must(t, err)
-		if n := apiVoters(anon); n != 4 {
+		if n := apiTally(t, anon, poll).Voters; n != 4 {
 			t.Fatalf("an untold vote shows at once (%d voters): was the count read again?", n)
 		}
 		clock.Add(resultTTL)
-		if n := apiVoters(anon); n != 5 {
+		if n := apiTally(t, anon, poll).Voters; n != 5 {
 			t.Fatalf("%d voters once resultTTL has passed, want 5", n)
 		}
 	})
+}
+
+// apiTally is GET /api/v1/activities/{id}/results.
+func apiTally(t *testing.T, c *client, a *agora.Activity) agora.Tally {
+	t.Helper()
+	resp := c.get(actPath(a, "/results"))
+	wantStatus(t, resp, http.StatusOK)
+	return decode[struct{ Tally agora.Tally }](t, resp).Tally
+}
+
+// consVoters is the voters of a in GET /api/v1/consultations/{slug}/results.
+func consVoters(t *testing.T, c *client, cons *agora.Consultation, a *agora.Activity) int {
+	t.Helper()
+	resp := c.get("/api/v1/consultations/" + cons.Slug + "/results")
+	wantStatus(t, resp, http.StatusOK)
+	for _, res := range decode[struct{ Results []pubResult }](t, resp).Results {
+		if res.ActivityID == a.ID && res.Tally != nil {
+			return res.Tally.Voters
+		}
+	}
+	t.Fatalf("no results of activity %d in %s", a.ID, resp.Body)
+	return 0
+}
+
+// pageVoters is the voters, room and online, an activity's page shows.
+func pageVoters(t *testing.T, c *client, page string) int {
+	t.Helper()
+	resp := c.get(page)
+	wantStatus(t, resp, http.StatusOK)
+	_, rest, ok := strings.Cut(resp.Body, `data-voters-all="`)
+	n, _, _ := strings.Cut(rest, `"`)
+	v, err := strconv.Atoi(n)
+	if !ok || err != nil {
+		t.Fatalf("no count of voters on the page: %s", resp.Body)
+	}
+	return v
 }
 
 // A vote committed on one node shows at once in the other node's public
