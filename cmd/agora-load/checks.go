@@ -15,7 +15,7 @@ const (
 // checks are what must hold for the run to count: nothing lost, nobody
 // left out.
 func checks(r *Report) []Check {
-	return []Check{
+	c := []Check{
 		{"every participant joined", r.Joined == r.Participants, fmt.Sprintf("%d of %d", r.Joined, r.Participants)},
 		{"every participant voted and was acknowledged", r.VotesAcked == r.Joined && r.VotesSent == r.Joined,
 			fmt.Sprintf("%d acked, %d sent, %d joined", r.VotesAcked, r.VotesSent, r.Joined)},
@@ -26,6 +26,11 @@ func checks(r *Report) []Check {
 		{"no socket error", r.SocketErrors == 0, fmt.Sprintf("%d", r.SocketErrors)},
 		{"no sequence gap", r.SeqGaps == 0, fmt.Sprintf("%d", r.SeqGaps)},
 	}
+	if r.Readers > 0 {
+		c = append(c, Check{"every public results read answered", r.ReadErrors == 0 && r.Reads.N > 0,
+			fmt.Sprintf("%d read, %d errors", r.Reads.N, r.ReadErrors)})
+	}
+	return c
 }
 
 // targets are the speed goals; missing one fails the run only with -strict.

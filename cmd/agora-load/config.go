@@ -31,6 +31,8 @@ type Config struct {
 	Broadcasts      int           // reveal/hide toggles in the broadcast window
 	Options         int           // options of the poll
 	HideResults     bool          // the poll's hide_results: no live tallies to phones
+	Readers         int           // anonymous readers of the poll's public results during the burst
+	ReadEvery       time.Duration // each reader's period
 	HTTPConns       int           // keep-alive connections for participants' HTTP, shared
 	SocketsPerIP    int           // sockets per loopback source address
 	SourceNet       string        // first three octets of the source addresses, e.g. "127.0.0"
@@ -56,6 +58,7 @@ func DefaultConfig() *Config {
 		Rest:            5 * time.Second,
 		Broadcasts:      10,
 		Options:         4,
+		ReadEvery:       time.Second,
 		HTTPConns:       256,
 		SocketsPerIP:    5000,
 		SourceNet:       "127.0.0",
@@ -81,6 +84,8 @@ func parseFlags(args []string, stderr io.Writer) (*Config, error) {
 	fs.IntVar(&c.Broadcasts, "broadcasts", c.Broadcasts, "reveal/hide toggles in the broadcast window (delivery latency, CPU per message)")
 	fs.IntVar(&c.Options, "options", c.Options, "options of the poll (2 to 12)")
 	fs.BoolVar(&c.HideResults, "hide-results", false, "create the poll with hidden results (phones and projector get no live tally until revealed)")
+	fs.IntVar(&c.Readers, "readers", 0, "anonymous readers of the poll's public results (its API) from the poll's opening to the last vote's answer")
+	fs.DurationVar(&c.ReadEvery, "read-every", c.ReadEvery, "each reader reads the results this often")
 	fs.IntVar(&c.HTTPConns, "http-conns", c.HTTPConns, "keep-alive connections shared by the participants' HTTP requests")
 	fs.IntVar(&c.SocketsPerIP, "sockets-per-ip", c.SocketsPerIP, "WebSockets per loopback source address")
 	fs.StringVar(&c.SourceNet, "source-net", c.SourceNet, "source addresses are NET.FIRST, NET.FIRST+1, … (empty: let the kernel choose)")
@@ -128,6 +133,10 @@ func (c *Config) validate() error {
 		return errors.New("-options: 2 to 12")
 	case c.JoinConcurrency < 1 || c.HTTPConns < 1 || c.SocketsPerIP < 1:
 		return errors.New("-join-concurrency, -http-conns and -sockets-per-ip must be positive")
+	case c.Readers < 0 || c.Readers > 1000 || c.Readers > 0 && c.ReadEvery < time.Millisecond:
+		return errors.New("-readers: 0 to 1000, with -read-every of at least 1ms")
+	case c.Readers > 0 && c.HideResults:
+		return errors.New("-readers: the results of a poll with -hide-results are not public")
 	case c.AdminPassword == "":
 		return errors.New("-admin-password (or $AGORA_ADMIN_PASSWORD) is required")
 	}

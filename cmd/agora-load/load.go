@@ -62,7 +62,8 @@ func Run(ctx context.Context, cfg *Config, log io.Writer) (*Report, error) {
 	defer r.pool.close()
 	rep := &Report{Label: cfg.Label, Started: time.Now(), URLs: cfg.Bases, Participants: cfg.Participants,
 		VoteSpreadMS: ms(cfg.VoteSpread), Broadcasts: cfg.Broadcasts, ServerPIDs: cfg.ServerPIDs, FinalTallyMS: -1,
-		SourceAddressesPerRun: len(r.pool.ws) + len(r.pool.http), HTTPConnectionsPerRun: cfg.HTTPConns, ParticipantsHideResults: cfg.HideResults}
+		SourceAddressesPerRun: r.pool.addresses(), HTTPConnectionsPerRun: cfg.HTTPConns, ParticipantsHideResults: cfg.HideResults,
+		Readers: cfg.Readers, ReadEveryMS: ms(cfg.ReadEvery)}
 	if err := r.setup(ctx); err != nil {
 		return nil, err
 	}
@@ -233,6 +234,10 @@ func (r *runner) voteBurst(ctx context.Context, rep *Report) error {
 		if p != nil {
 			r.votes.Add(1)
 		}
+	}
+	if r.cfg.Readers > 0 {
+		readers := r.startReaders(ctx)
+		defer readers.finish(rep)
 	}
 	rd, err := r.broadcast(ctx, "open", fmt.Sprintf("/activities/%d/open", r.poll.ID), 10*time.Second)
 	// Phones that never saw the poll open do not vote.

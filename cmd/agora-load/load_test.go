@@ -88,6 +88,7 @@ func TestRun(t *testing.T) {
 	cfg.ServerPIDs = []int{os.Getpid()}
 	cfg.Duration = time.Minute
 	cfg.AckLog = filepath.Join(t.TempDir(), "acks.txt")
+	cfg.Readers, cfg.ReadEvery = 3, 50*time.Millisecond
 	if err := cfg.validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +120,10 @@ func TestRun(t *testing.T) {
 	}
 	if rep.Delivery.N != 4*202 {
 		t.Errorf("deliveries: %d, want %d (4 toggles × 202 sockets)", rep.Delivery.N, 4*202)
+	}
+	// Three readers every 50 ms over a burst of about a second.
+	if rep.Reads.N < 20 || rep.ReadErrors != 0 || rep.Reads.Max <= 0 {
+		t.Errorf("public results reads: %+v, %d errors", rep.Reads, rep.ReadErrors)
 	}
 	if rep.BroadcastMessages == 0 || rep.RSSRestMiB == 0 || rep.ServerCPUTotalS == 0 || rep.LoadCPUS == 0 {
 		t.Errorf("process figures missing: %+v", rep)
@@ -169,5 +174,30 @@ func TestDistOf(t *testing.T) {
 	got := distOf(d)
 	if got.P50 != 50 || got.P95 != 95 || got.P99 != 99 || got.Max != 100 || got.N != 100 {
 		t.Errorf("distOf = %+v", got)
+	}
+}
+
+// Bad flags are refused with a message naming the flag, before any run.
+func TestParseFlags_Refusals(t *testing.T) {
+	for _, args := range [][]string{
+		{"-participants", "0"},
+		{"-participants", "19001"},
+		{"-options", "1"},
+		{"-readers", "-1"},
+		{"-readers", "5", "-read-every", "0"},
+		{"-readers", "5", "-hide-results"},
+		{"-server-pid", "abc"},
+		{"-url", ""},
+	} {
+		var stderr strings.Builder
+		if _, err := parseFlags(append([]string{"-admin-password", "x"}, args...), &stderr); err == nil {
+			t.Errorf("%v: accepted", args)
+		} else if !strings.Contains(stderr.String(), strings.TrimPrefix(args[0], "-")) && args[0] != "-url" {
+			t.Errorf("%v: message %q does not name the flag", args, stderr.String())
+		}
+	}
+	cfg, err := parseFlags([]string{"-admin-password", "x", "-readers", "20", "-read-every", "200ms"}, io.Discard)
+	if err != nil || cfg.Readers != 20 || cfg.ReadEvery != 200*time.Millisecond {
+		t.Fatalf("readers flags: %+v, %v", cfg, err)
 	}
 }

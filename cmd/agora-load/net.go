@@ -17,9 +17,10 @@ import (
 // little: a connection per phone would double the server's open files.
 // Each WebSocket gets its own connection from wsClient.
 type netPool struct {
-	cfg  *Config
-	http []*http.Client // participants' requests, by transport
-	ws   []*http.Client // WebSocket handshakes, by source address
+	cfg     *Config
+	http    []*http.Client // participants' requests, by transport
+	readers *http.Client   // readers of the public results, on their own address
+	ws      []*http.Client // WebSocket handshakes, by source address
 }
 
 func newNetPool(cfg *Config) *netPool {
@@ -47,6 +48,17 @@ func newNetPool(cfg *Config) *netPool {
 			CheckRedirect: noRedirect,
 		})
 	}
+	if cfg.Readers > 0 {
+		p.readers = &http.Client{
+			Timeout: 30 * time.Second,
+			Transport: &http.Transport{
+				DialContext:         p.dialer(nws + ntr).DialContext,
+				MaxIdleConnsPerHost: cfg.Readers,
+				IdleConnTimeout:     time.Minute,
+			},
+			CheckRedirect: noRedirect,
+		}
+	}
 	return p
 }
 
@@ -71,9 +83,21 @@ func (p *netPool) close() {
 	for _, c := range p.http {
 		c.CloseIdleConnections()
 	}
+	if p.readers != nil {
+		p.readers.CloseIdleConnections()
+	}
 }
 
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// addresses is how many source addresses the run uses.
+func (p *netPool) addresses() int {
+	n := len(p.ws) + len(p.http)
+	if p.readers != nil {
+		n++
+	}
+	return n
+}
 
 // checkSourceAddrs fails early when a source address cannot be bound (a
 // system without the whole 127/8 on its loopback).
@@ -81,7 +105,7 @@ func (p *netPool) checkSourceAddrs(ctx context.Context) error {
 	if p.cfg.SourceNet == "" {
 		return nil
 	}
-	for i := 0; i < len(p.ws)+len(p.http); i++ {
+	for i := 0; i < p.addresses(); i++ {
 		ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", p.dialer(i).LocalAddr.String())
 		if err != nil {
 			return fmt.Errorf("source address %v: %w (use -source-net \"\")", p.dialer(i).LocalAddr, err)

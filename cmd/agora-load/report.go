@@ -76,6 +76,10 @@ type Report struct {
 	Delivery          Dist    `json:"delivery"`      // reveal/hide toggles, to every socket
 	DeliveriesMissed  int     `json:"deliveries_missed"`
 	CommandAck        Dist    `json:"command_ack"`
+	Readers           int     `json:"readers,omitempty"` // -readers: public results read during the burst
+	ReadEveryMS       float64 `json:"read_every_ms,omitempty"`
+	Reads             Dist    `json:"results_reads"`
+	ReadErrors        int     `json:"results_read_errors"`
 	BroadcastMessages int64   `json:"broadcast_messages"` // every message received during the toggles
 	BroadcastCPUS     float64 `json:"broadcast_cpu_s"`
 	CPUPerMessageUS   float64 `json:"cpu_per_message_us"`
@@ -155,6 +159,10 @@ func (r *Report) WriteTable(w io.Writer) {
 	dist(fmt.Sprintf("delivery: %d toggles", r.Broadcasts), r.Delivery)
 	dist("staff command ack", r.CommandAck)
 	line("deliveries missed", "%d", r.DeliveriesMissed)
+	if r.Readers > 0 {
+		dist(fmt.Sprintf("public results reads (%d readers, every %.0f ms)", r.Readers, r.ReadEveryMS), r.Reads)
+		line("public results read errors", "%d", r.ReadErrors)
+	}
 	line("server CPU per message", "%.2f µs (%.2f s for %d messages)", r.CPUPerMessageUS, r.BroadcastCPUS, r.BroadcastMessages)
 	line("socket errors", "%d  close codes %v  seq gaps %d", r.SocketErrors, r.CloseCodes, r.SeqGaps)
 	line("server RSS", "%.1f MiB idle → %.1f MiB at rest → %.1f MiB end", r.RSSBaselineMiB, r.RSSRestMiB, r.RSSEndMiB)
