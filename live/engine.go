@@ -109,7 +109,8 @@ func (e *Engine) Close() {
 // deletion or a new version of the activity, committed on this node (just
 // after the commit, before the command returns) or told by a peer. Those
 // who count results from the store, such as the server's public pages,
-// forget their count on it. fn must be quick and must not call the engine.
+// forget their count on it. fn must be quick and must not call the engine;
+// it replaces the listener registered before, if any.
 func (e *Engine) OnResultsChange(fn func(activityID int64)) { e.onResults.Store(&fn) }
 
 // resultsChanged tells OnResultsChange's listener of an activity.

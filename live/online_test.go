@@ -1,6 +1,8 @@
 package live_test
 
 import (
+	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/agora-civic/agora"
 	"github.com/agora-civic/agora/live"
+	"github.com/agora-civic/agora/store"
 )
 
 // What citizens do online on an activity still in a room (a vote on a poll
@@ -90,5 +93,50 @@ func TestEngine_OnlineChangesCountLive(t *testing.T) {
 		if _, ok := h.eng.HeldTally(before); ok {
 			t.Error("a tally of the round before a reset is still held")
 		}
+	})
+}
+
+// Through the group commit, as the server runs: room and online votes of
+// one burst share batches, every one is stored, and the live tally is the
+// store's.
+func TestEngine_OnlineAndRoomVotesInOneBurst(t *testing.T) {
+	eachStore(t, func(t *testing.T, h *harness) {
+		g := store.NewGroupCommit(h.st, 2*time.Millisecond, 64)
+		t.Cleanup(g.Stop)
+		e := live.New(g, h.rec, live.Options{Clock: h.clock, Logger: slog.New(slog.DiscardHandler)})
+		t.Cleanup(e.Close)
+		w, as := h.workshop(agora.KindPoll)
+		poll := as[0]
+		open(t, h, poll)
+		a := h.activityNow(poll.ID)
+		const n = 30
+		var wg sync.WaitGroup
+		errs := make(chan error, 2*n)
+		for i := range n {
+			p := h.join(w)
+			u := h.user(fmt.Sprintf("citizen%d@example.org", i), agora.RoleCitizen)
+			choice := poll.Options[i%3].ID
+			wg.Go(func() {
+				_, err := e.VoteOn(h.ctx, p, a, h.workshopNow(w.ID), live.VoteInput{Choices: []int{choice}})
+				errs <- err
+			})
+			wg.Go(func() {
+				errs <- e.PutOnlineVote(h.ctx, a, &agora.Vote{ActivityID: a.ID, UserID: &u.ID, Channel: agora.ChannelOnline, Choices: []int{choice}})
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			h.must(err)
+		}
+		want := h.storeTally(poll.ID)
+		if want.Voters != 2*n || want.Room.Voters != n || want.Online.Voters != n {
+			t.Fatalf("store: %d voters (%d room, %d online), want %d", want.Voters, want.Room.Voters, want.Online.Voters, 2*n)
+		}
+		if held, ok := e.HeldTally(a); !ok || !cmp.Equal(held, want) {
+			t.Fatalf("held tally (%v) differs from the store's:\n%s", ok, cmp.Diff(want, held))
+		}
+		st := g.Stats()
+		t.Logf("%d votes in %d batches", st.Votes, st.Batches)
 	})
 }
