@@ -229,16 +229,30 @@ func uniqueRedisPrefix(t *testing.T) string {
 	return "agoratest:" + t.Name() + ":" + agora.NewSecret()[:8] + ":"
 }
 
-func TestNodes_ExactTallies(t *testing.T) {
+// twoNodes starts two nodes on one Postgres and one Redis, and a room of
+// voters on them.
+func twoNodes(t *testing.T, voters int) (agora.Store, *node, *node, *liveRoom) {
+	t.Helper()
 	url := redistest.URL(t)
 	st := openPostgres(t)
 	prefix := uniqueRedisPrefix(t)
 	a := startServerNode(t, st, url, prefix)
 	b := startServerNode(t, st, url, prefix)
-	r := newLiveRoom(t, st, 40)
+	return st, a, b, newLiveRoom(t, st, voters)
+}
+
+// watch attaches a projector to each node: the nodes follow the workshop
+// once their screen is attached.
+func watch(t *testing.T, r *liveRoom, a, b *node) (*screenClient, *screenClient) {
+	t.Helper()
 	screenA, screenB := a.dialScreen(t, r), b.dialScreen(t, r)
-	// Both nodes follow the workshop once their screen is attached.
 	waitUntil(t, "screens attached", func() bool { return a.hub.Stats().Sockets == 1 && b.hub.Stats().Sockets == 1 })
+	return screenA, screenB
+}
+
+func TestNodes_ExactTallies(t *testing.T) {
+	st, a, b, r := twoNodes(t, 40)
+	screenA, screenB := watch(t, r, a, b)
 
 	r.vote(t, []*node{a, b}, 5, 0) // 200 votes, 160 of them changes of mind
 	waitExact(t, "after 200 votes", st, r, 2*time.Second, screenA, screenB)
@@ -278,14 +292,8 @@ func TestNodes_RedisRestart(t *testing.T) {
 // Citizens voting online on an activity still on the projectors: both
 // nodes' screens show the store's tally, room and online votes together.
 func TestNodes_OnlineVotesReachTheScreens(t *testing.T) {
-	redisURL := redistest.URL(t)
-	st := openPostgres(t)
-	prefix := uniqueRedisPrefix(t)
-	a := startServerNode(t, st, redisURL, prefix)
-	b := startServerNode(t, st, redisURL, prefix)
-	r := newLiveRoom(t, st, 10)
-	screenA, screenB := a.dialScreen(t, r), b.dialScreen(t, r)
-	waitUntil(t, "screens attached", func() bool { return a.hub.Stats().Sockets == 1 && b.hub.Stats().Sockets == 1 })
+	st, a, b, r := twoNodes(t, 10)
+	screenA, screenB := watch(t, r, a, b)
 	r.vote(t, []*node{a, b}, 1, 0)
 	waitExact(t, "after the room's votes", st, r, 2*time.Second, screenA, screenB)
 
