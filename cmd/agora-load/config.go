@@ -16,6 +16,10 @@ import (
 // processes against several nodes.
 const MaxParticipants = 19000
 
+// maxConns bounds the connections of one process, sockets, participants'
+// HTTP and readers together, under the 20,000 open files.
+const maxConns = 19800
+
 // Config is one load test.
 type Config struct {
 	Bases         []string // base URLs of the nodes; participants go round-robin
@@ -135,6 +139,8 @@ func (c *Config) validate() error {
 		return errors.New("-join-concurrency, -http-conns and -sockets-per-ip must be positive")
 	case c.Readers < 0 || c.Readers > 1000 || c.Readers > 0 && c.ReadEvery < time.Millisecond:
 		return errors.New("-readers: 0 to 1000, with -read-every of at least 1ms")
+	case c.Participants+2+c.HTTPConns+c.Readers > maxConns:
+		return fmt.Errorf("-participants, -http-conns and -readers: %d connections in all at most per process (open files)", maxConns)
 	case c.Readers > 0 && c.HideResults:
 		return errors.New("-readers: the results of a poll with -hide-results are not public")
 	case c.AdminPassword == "":

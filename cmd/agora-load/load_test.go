@@ -186,6 +186,7 @@ func TestParseFlags_Refusals(t *testing.T) {
 		{"-readers", "-1"},
 		{"-readers", "5", "-read-every", "0"},
 		{"-readers", "5", "-hide-results"},
+		{"-readers", "1000", "-participants", "19000"},
 		{"-server-pid", "abc"},
 		{"-url", ""},
 	} {
