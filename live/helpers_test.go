@@ -54,8 +54,12 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 
 // newEngine starts an engine on the harness's store, clock and notifier,
 // closed when the test ends: a second one stands for a restarted process.
-func (h *harness) newEngine() *live.Engine {
-	e := live.New(h.st, h.rec, live.Options{Clock: h.clock, Logger: slog.New(slog.DiscardHandler)})
+func (h *harness) newEngine() *live.Engine { return h.engineOn(h.st) }
+
+// engineOn is newEngine on st, such as a group commit over the harness's
+// store.
+func (h *harness) engineOn(st agora.Store) *live.Engine {
+	e := live.New(st, h.rec, live.Options{Clock: h.clock, Logger: slog.New(slog.DiscardHandler)})
 	h.t.Cleanup(e.Close)
 	return e
 }

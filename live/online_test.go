@@ -2,7 +2,6 @@ package live_test
 
 import (
 	"fmt"
-	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -103,8 +102,7 @@ func TestEngine_OnlineAndRoomVotesInOneBurst(t *testing.T) {
 	eachStore(t, func(t *testing.T, h *harness) {
 		g := store.NewGroupCommit(h.st, 2*time.Millisecond, 64)
 		t.Cleanup(g.Stop)
-		e := live.New(g, h.rec, live.Options{Clock: h.clock, Logger: slog.New(slog.DiscardHandler)})
-		t.Cleanup(e.Close)
+		e := h.engineOn(g)
 		w, as := h.workshop(agora.KindPoll)
 		poll := as[0]
 		open(t, h, poll)

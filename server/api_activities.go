@@ -146,14 +146,9 @@ func (s *Server) handleAPIResults(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.UserContext()
-	a, err := s.store.ActivityByID(ctx, id)
+	a, w, err := s.store.ActivityWithWorkshop(c.UserContext(), id)
 	if err != nil {
 		return notFoundAs(err, "error.activity_not_found")
-	}
-	w, err := s.store.WorkshopByID(ctx, a.WorkshopID)
-	if err != nil {
-		return notFoundAs(err, "error.workshop_not_found")
 	}
 	if served, err := s.publicActivityResults(c, a, w); served || err != nil {
 		return err // public results need no device nor account (api_public.go)

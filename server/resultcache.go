@@ -106,7 +106,7 @@ func (c *resultCache) fresh(a *agora.Activity, now time.Time) (agora.Tally, bool
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.m[a.ID]
-	if e == nil || !e.ok || e.of != versionOf(a) || now.Sub(e.at) >= resultTTL || now.Before(e.at) {
+	if e == nil || !e.ok || e.of != versionOf(a) || !within(e.at, now, resultTTL) {
 		return agora.Tally{}, false
 	}
 	return e.tally, true

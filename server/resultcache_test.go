@@ -152,13 +152,11 @@ func consVoters(t *testing.T, c *client, cons *agora.Consultation, a *agora.Acti
 	t.Helper()
 	resp := c.get("/api/v1/consultations/" + cons.Slug + "/results")
 	wantStatus(t, resp, http.StatusOK)
-	for _, res := range decode[struct{ Results []pubResult }](t, resp).Results {
-		if res.ActivityID == a.ID && res.Tally != nil {
-			return res.Tally.Voters
-		}
+	_, tally := decode[pubResults](t, resp).of(a.ID)
+	if tally == nil {
+		t.Fatalf("no results of activity %d in %s", a.ID, resp.Body)
 	}
-	t.Fatalf("no results of activity %d in %s", a.ID, resp.Body)
-	return 0
+	return tally.Voters
 }
 
 // pageVoters is the voters, room and online, an activity's page shows.

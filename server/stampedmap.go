@@ -22,11 +22,17 @@ func (s *stampedMap[K, V]) get(k K, now time.Time, ttl time.Duration) (V, bool) 
 	s.mu.RLock()
 	e, ok := s.m[k]
 	s.mu.RUnlock()
-	if !ok || now.Sub(e.at) >= ttl || now.Before(e.at) {
+	if !ok || !within(e.at, now, ttl) {
 		var zero V
 		return zero, false
 	}
 	return e.v, true
+}
+
+// within reports whether at is less than ttl before now (and not after it:
+// a clock set back makes a value stale, not fresh for longer).
+func within(at, now time.Time, ttl time.Duration) bool {
+	return now.Sub(at) < ttl && !now.Before(at)
 }
 
 // put keeps v for k as of now; a map of max entries starts over first.

@@ -70,14 +70,12 @@ func (r *runner) readResults(ctx context.Context, base string) error {
 		return err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return err
-	}
 	if resp.StatusCode != http.StatusOK {
-		return &statusError{op: "results", status: resp.StatusCode, body: string(body[:min(len(body), 200)])}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+		return &statusError{op: "results", status: resp.StatusCode, body: string(body)}
 	}
-	return nil
+	_, err = io.Copy(io.Discard, resp.Body) // read whole, as a browser does
+	return err
 }
 
 // finish stops the readers and reports their reads.
