@@ -3,10 +3,11 @@
 // destructive ones ask in place first, results and counts update live, and
 // after any other change the server-rendered regions are fetched again
 // (one renderer: the server). User text only ever goes in via textContent.
-import { connect, EVENTS, formatNumber } from './live.js';
+import { connect, EVENTS, formatNumber, redrawOrder } from './live.js';
 
 const REFRESH_DELAY_MS = 150;
 let ticker = 0; // the countdown interval; declared before init runs
+const redraws = redrawOrder();
 const root = document.querySelector('[data-dashboard]');
 if (root) init(root);
 
@@ -102,6 +103,7 @@ function onCancel(ev) {
 // refreshRegions fetches the page again and swaps each [data-region],
 // keeping the focus on the same command when it still exists.
 async function refreshRegions(root) {
+  const n = redraws.start();
   let doc;
   try {
     const res = await fetch(location.pathname, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
@@ -110,6 +112,7 @@ async function refreshRegions(root) {
   } catch {
     return; // the live status says we are offline; the next event retries
   }
+  if (!redraws.current(n)) return;
   const focusKey = focusedCommand();
   for (const fresh of doc.querySelectorAll('[data-region]')) {
     const old = root.querySelector(`[data-region="${fresh.dataset.region}"]`);

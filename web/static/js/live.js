@@ -38,6 +38,24 @@ export function formatNumber(n, digits) {
   }
 }
 
+// redrawOrder keeps a page's redraws in order. A redraw fetches the page
+// again; two can be in flight at once and come back in any order, and the
+// older one, rendered before some event, must not undo the newer.
+// start() numbers a redraw as it begins; current(n) is false once a later
+// redraw has been shown, and otherwise records n as shown.
+export function redrawOrder() {
+  let started = 0;
+  let shown = 0;
+  return {
+    start: () => ++started,
+    current(n) {
+      if (n < shown) return false;
+      shown = n;
+      return true;
+    },
+  };
+}
+
 export const STATUS = Object.freeze({ connecting: 'connecting', live: 'live', offline: 'offline' });
 
 const KEEPALIVE_MS = 25000;   // ping this often…

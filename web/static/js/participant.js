@@ -5,7 +5,7 @@
 // author (participant.html). Live tallies and ideas are patched in place.
 // No UI text here: it comes from data-* attributes, already translated.
 
-import { connect, EVENTS, formatNumber } from './live.js';
+import { connect, EVENTS, formatNumber, redrawOrder } from './live.js';
 
 const root = document.querySelector('[data-participant]');
 const region = root && root.querySelector('[data-region]');
@@ -36,6 +36,12 @@ function uuid() {
 // ---- Redrawing from the server's HTML
 
 let refreshTimer = 0;
+const redraws = redrawOrder();
+// roomSignature is the signature of the room's last state this phone heard
+// of. A state can arrive while a redraw is in flight and match what the
+// page shows then, but not what the redraw brings: the redraw compares, and
+// fetches again when it brought an older page.
+let roomSignature = null;
 
 // scheduleRefresh redraws soon, spread over jitter ms so that a whole room
 // does not ask at the same instant.
@@ -45,6 +51,7 @@ function scheduleRefresh(jitter) {
 }
 
 async function refresh() {
+  const n = redraws.start();
   let doc;
   try {
     const res = await fetch(location.pathname, { headers: { Accept: 'text/html' }, cache: 'no-store' });
@@ -52,14 +59,20 @@ async function refresh() {
   } catch {
     return; // offline: the next snapshot tries again
   }
+  if (!redraws.current(n)) return;
   const next = doc.querySelector('[data-participant]');
   if (!next) { location.reload(); return; } // ended, or no longer joined
   if (next.dataset.signature !== root.dataset.signature) {
     root.dataset.signature = next.dataset.signature;
     region.replaceChildren(...next.querySelector('[data-region]').childNodes);
     setup(region);
+    replayIdeas();
     const prompt = region.querySelector('.prompt');
     if (prompt) announce.textContent = fill(root.dataset.newQuestion, prompt.textContent.trim());
+    if (roomSignature !== null && roomSignature !== root.dataset.signature) {
+      roomSignature = null; // once per state, should the two ever disagree
+      scheduleRefresh(300);
+    }
     return;
   }
   // Same question: fresh results, but keep what is being typed.
@@ -139,6 +152,29 @@ function removeIdea(ref) {
   region.querySelector(`[data-ideas] [data-idea="${ref.id}"]`)?.remove();
 }
 
+// ideaNews is the last word the room had on each idea: shown (its view) or
+// withdrawn (null). A redraw swaps in HTML the server may have rendered just
+// before some of that news, so it is told again after every redraw; an idea
+// published before the phone reached its activity is shown then too.
+const ideaNews = new Map();
+
+function ideaShown(idea) {
+  if (idea.status === 'approved') ideaNews.set(idea.id, idea);
+  addIdea(idea);
+}
+
+function ideaWithdrawn(ref) {
+  ideaNews.set(ref.id, null);
+  removeIdea(ref);
+}
+
+function replayIdeas() {
+  for (const [id, idea] of ideaNews) {
+    if (idea) addIdea(idea);
+    else removeIdea({ id });
+  }
+}
+
 // signatureOf computes, from a state event, the page's data-signature
 // (participant_view.go): when it is unchanged the phone has nothing to
 // redraw, and the room is spared a page load per phone.
@@ -151,9 +187,12 @@ function signatureOf(st) {
 
 function onEvent(type, data) {
   if (type === EV.tally) patchTally(data);
-  else if (type === EV.idea) addIdea(data);
-  else if (type === EV.ideaRemoved) removeIdea(data);
-  else if (REDRAW.has(type) && signatureOf(data) !== root.dataset.signature) scheduleRefresh(1000);
+  else if (type === EV.idea) ideaShown(data);
+  else if (type === EV.ideaRemoved) ideaWithdrawn(data);
+  else if (REDRAW.has(type)) {
+    roomSignature = signatureOf(data);
+    if (roomSignature !== root.dataset.signature) scheduleRefresh(1000);
+  }
 }
 
 // ---- Forms, posted to their JSON twins
@@ -230,7 +269,7 @@ function done(form, data) {
       ta.value = '';
       count(ta);
       say(form, data.idea.status === 'pending' ? status.dataset.pending : status.dataset.done, '');
-      addIdea(data.idea);
+      ideaShown(data.idea);
       break;
     }
     default: {
@@ -277,7 +316,10 @@ if (root) {
   connect({
     workshop: root.dataset.code,
     audience: 'participant',
-    onSnapshot: () => scheduleRefresh(1000),
+    onSnapshot: (data) => {
+      roomSignature = signatureOf(data);
+      scheduleRefresh(1000);
+    },
     onEvent,
   });
 }

@@ -1,9 +1,10 @@
 // screen.js — the projector. Live results are patched in place so that bars
 // grow (CSS transitions) and new ideas slide in; any other change fetches
 // the server-rendered screen again. Text goes in via textContent only.
-import { connect, EVENTS, formatNumber } from './live.js';
+import { connect, EVENTS, formatNumber, redrawOrder } from './live.js';
 
 const REFRESH_DELAY_MS = 100;
+const redraws = redrawOrder();
 const root = document.querySelector('[data-screen]');
 if (root) init(root);
 
@@ -34,6 +35,7 @@ function current() { return document.querySelector('[data-screen]'); }
 // refreshScreen swaps the screen for a fresh server render, then sizes its
 // bars on the next frame so that they grow from their previous width.
 async function refreshScreen() {
+  const n = redraws.start();
   let fresh;
   try {
     const res = await fetch(location.href, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
@@ -42,7 +44,7 @@ async function refreshScreen() {
   } catch {
     return;
   }
-  if (!fresh) return;
+  if (!fresh || !redraws.current(n)) return;
   const old = current();
   const status = old.querySelector('[data-live-status]');
   const node = document.importNode(fresh, true);
