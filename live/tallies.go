@@ -5,8 +5,18 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/agora-civic/agora"
+)
+
+// A node serving workshop after workshop must not keep every vote it ever
+// counted: a tally nobody used for tallyIdle (no vote, no read, no flush
+// pending) is let go when a new tally is made, at most once per
+// tallySweepEvery. Its next use loads it from the store again.
+const (
+	tallyIdle       = 10 * time.Minute
+	tallySweepEvery = time.Minute
 )
 
 // tallyCache holds the live tallies of the activities this node serves.
@@ -22,6 +32,7 @@ import (
 type tallyCache struct {
 	mu     sync.Mutex
 	m      map[int64]*liveTally
+	swept  time.Time // the last look for idle tallies
 	closed atomic.Bool
 	wg     sync.WaitGroup // running flushes
 }
@@ -29,8 +40,9 @@ type tallyCache struct {
 // liveTally is the in-memory tally of one activity. Its mutex guards only
 // memory: no store call and no publish ever happens under it.
 type liveTally struct {
-	mu  sync.Mutex
-	act agora.Activity // kind, options, round and visibility of the activity
+	mu   sync.Mutex
+	act  agora.Activity // kind, options, round and visibility of the activity
+	used atomic.Int64   // when last used, in Unix nanoseconds: see tallyIdle
 
 	loaded  bool
 	loading chan struct{}  // closed when the running load ends
@@ -59,22 +71,51 @@ func keyOf(v *agora.Vote) voterKey {
 	return k
 }
 
-// entry returns the cache entry of a, creating it. An entry of an earlier
-// round (reset on another node) is replaced, and a newer version of the
-// activity updates the entry's copy.
-func (c *tallyCache) entry(a *agora.Activity) *liveTally {
+// entry returns the cache entry of a, creating it, and marks it used at
+// now. An entry of an earlier round (reset on another node) is replaced, and
+// a newer version of the activity updates the entry's copy.
+func (c *tallyCache) entry(a *agora.Activity, now time.Time) *liveTally {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	lt := c.m[a.ID]
 	if lt != nil && lt.refresh(a) {
+		lt.touch(now)
 		return lt
 	}
 	if lt != nil {
 		lt.drop()
+	} else if now.Sub(c.swept) >= tallySweepEvery {
+		c.swept = now
+		c.dropIdle(now)
 	}
 	lt = &liveTally{act: *a}
+	lt.touch(now)
 	c.m[a.ID] = lt
 	return lt
+}
+
+// dropIdle lets go the tallies idle since tallyIdle before now. Called
+// under c.mu.
+func (c *tallyCache) dropIdle(now time.Time) {
+	for id, lt := range c.m {
+		if lt.dropIfIdle(now) {
+			delete(c.m, id)
+		}
+	}
+}
+
+func (lt *liveTally) touch(now time.Time) { lt.used.Store(now.UnixNano()) }
+
+// dropIfIdle drops the tally if it was last used tallyIdle before now and
+// has nothing under way: no load, and no change waiting for its flush.
+func (lt *liveTally) dropIfIdle(now time.Time) bool {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if lt.loading != nil || lt.dirty || lt.armed || now.UnixNano()-lt.used.Load() < int64(tallyIdle) {
+		return false
+	}
+	lt.dropped = true
+	return true
 }
 
 // get returns the entry of an activity, or nil when it is not cached.
@@ -166,7 +207,7 @@ func (lt *liveTally) drop() {
 func (e *Engine) tally(ctx context.Context, a *agora.Activity) (*liveTally, error) {
 	e.follow(a.WorkshopID) // before the load reads the store
 	for {
-		lt := e.tallies.entry(a)
+		lt := e.tallies.entry(a, e.clock.Now())
 		lt.mu.Lock()
 		if lt.loaded {
 			lt.mu.Unlock()
@@ -341,6 +382,7 @@ func (lt *liveTally) snapshot() agora.Tally {
 // whatever the rate of changes, one tally per interval goes out, and the
 // last state always does. Called under lt.mu.
 func (e *Engine) changed(lt *liveTally) {
+	lt.touch(e.clock.Now())
 	lt.dirty = true
 	if lt.armed || lt.dropped || e.tallies.closed.Load() {
 		return
@@ -427,6 +469,7 @@ func (e *Engine) HeldTally(a *agora.Activity) (agora.Tally, bool) {
 	if !lt.loaded || lt.dropped || lt.act.Round != a.Round || !lt.act.UpdatedAt.Equal(a.UpdatedAt) {
 		return agora.Tally{}, false
 	}
+	lt.touch(e.clock.Now())
 	return lt.snapshot(), true
 }
 

@@ -1,0 +1,7 @@
+package live
+
+// Exported for the external tests.
+const (
+	TallyIdle       = tallyIdle
+	TallySweepEvery = tallySweepEvery
+)
