@@ -94,6 +94,44 @@ func TestWorkshop_IdeaNewsSurvivesARedraw(t *testing.T) {
 	}
 }
 
+// TestWorkshop_PhoneTallySurvivesARedraw checks that a phone keeps the
+// last tally it heard when a redraw brings counts rendered before it: a
+// tally goes out only when a count changes, so none would come to mend it.
+func TestWorkshop_PhoneTallySurvivesARedraw(t *testing.T) {
+	requireChromium(t)
+	a := startApp(t, "sqlite")
+	w, acts := a.seedWorkshop("Atelier budget",
+		pollActivity("Quel projet financer ?", true, "La piste cyclable", "Le jardin partagé"))
+	poll := acts[0]
+	optA, optB := optionIDs(poll)[0], optionIDs(poll)[1]
+	a.openNow(poll)
+
+	dash := signInFacilitator(t, a, w)
+	dash.waitLive()
+	phone := joinPhone(t, a, w, "phone", "")
+	phone.waitLive()
+	phone.vote(optA)
+	phone.waitVoteRecorded(optA)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	var inflight atomic.Int64
+	other := newVoter(ctx, t, "other", a.baseURL, w, a.db, &inflight)
+	frames := phone.socketFrames()
+	phone.holdRedraws()
+
+	// The results are revealed; while the phone's fetch of the revealed
+	// page (one vote) is held, a second vote comes in.
+	dash.command(fmt.Sprintf(`[data-current][data-activity-id="%d"][data-state="open"]`, poll.ID), "reveal")
+	phone.waitFor("the revealed page rendered, held", `window.__e2eHeld.length === 1 && window.__e2eHeld[0] !== null`, liveTimeout)
+	if err := other.vote(ctx, poll.ID, []int{optB}); err != nil {
+		t.Fatal(err)
+	}
+	frames.waitFor(t, `"type":"tally"`, `"voters":2`)
+	phone.stopHoldingRedraws()
+	phone.waitFor("the revealed results", `!!document.querySelector('[data-results] [data-bar]')`, liveTimeout)
+	phone.waitFor("both votes in the phone's results", condPhoneCounts(map[int]int{optA: 1, optB: 1}), liveTimeout)
+}
+
 // TestWorkshop_ScreensShowTheNewestRedraw checks that the projector and the
 // dashboard never swap an older render in over a newer one. Each idea makes
 // them fetch their page again; two ideas a moment apart put two fetches in

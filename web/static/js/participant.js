@@ -67,6 +67,7 @@ async function refresh() {
     region.replaceChildren(...next.querySelector('[data-region]').childNodes);
     setup(region);
     replayIdeas();
+    replayTally();
     const prompt = region.querySelector('.prompt');
     if (prompt) announce.textContent = fill(root.dataset.newQuestion, prompt.textContent.trim());
     if (roomSignature !== null && roomSignature !== root.dataset.signature) {
@@ -79,6 +80,7 @@ async function refresh() {
   const fresh = next.querySelector('[data-results]');
   const cur = region.querySelector('[data-results]');
   if (fresh && cur) cur.replaceWith(fresh);
+  replayTally();
 }
 
 // ---- Live patches
@@ -152,6 +154,24 @@ function removeIdea(ref) {
   region.querySelector(`[data-ideas] [data-idea="${ref.id}"]`)?.remove();
 }
 
+// lastTally is the last tally heard of each activity. A redraw may bring
+// counts rendered before it, and a tally goes out only when a count changes,
+// so it is applied again after every redraw. Should it be older than the
+// page, the change that made the page newer sends a newer tally anyway.
+const lastTally = new Map();
+
+function tallyHeard(data) {
+  const t = data.tally || data;
+  lastTally.set(t.activity_id, t);
+  patchTally(t);
+}
+
+function replayTally() {
+  const cur = currentActivity();
+  const t = cur && lastTally.get(cur.id);
+  if (t && (t.round === undefined || t.round === cur.round)) patchTally(t);
+}
+
 // ideaNews is the last word the room had on each idea: shown (its view) or
 // withdrawn (null). A redraw swaps in HTML the server may have rendered just
 // before some of that news, so it is told again after every redraw; an idea
@@ -186,7 +206,7 @@ function signatureOf(st) {
 }
 
 function onEvent(type, data) {
-  if (type === EV.tally) patchTally(data);
+  if (type === EV.tally) tallyHeard(data);
   else if (type === EV.idea) ideaShown(data);
   else if (type === EV.ideaRemoved) ideaWithdrawn(data);
   else if (REDRAW.has(type)) {
