@@ -94,10 +94,11 @@ func TestWorkshop_IdeaNewsSurvivesARedraw(t *testing.T) {
 	}
 }
 
-// TestWorkshop_PhoneTallySurvivesARedraw checks that a phone keeps the
-// last tally it heard when a redraw brings counts rendered before it: a
-// tally goes out only when a count changes, so none would come to mend it.
-func TestWorkshop_PhoneTallySurvivesARedraw(t *testing.T) {
+// TestWorkshop_TallySurvivesARedraw checks that the phone, the projector
+// and the dashboard keep the last tally they heard when a redraw brings
+// counts rendered before it: a tally goes out only when a count changes, so
+// none would come to mend it.
+func TestWorkshop_TallySurvivesARedraw(t *testing.T) {
 	requireChromium(t)
 	a := startApp(t, "sqlite")
 	w, acts := a.seedWorkshop("Atelier budget",
@@ -108,35 +109,50 @@ func TestWorkshop_PhoneTallySurvivesARedraw(t *testing.T) {
 
 	dash := signInFacilitator(t, a, w)
 	dash.waitLive()
+	proj := openProjector(t, a, w)
 	phone := joinPhone(t, a, w, "phone", "")
 	phone.waitLive()
 	phone.vote(optA)
 	phone.waitVoteRecorded(optA)
+	dash.waitFor("the first vote on the dashboard", condPollCounts("[data-current]", poll.ID, map[int]int{optA: 1, optB: 0}), liveTimeout)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	var inflight atomic.Int64
 	other := newVoter(ctx, t, "other", a.baseURL, w, a.db, &inflight)
-	frames := phone.socketFrames()
-	phone.holdRedraws()
+	pages := []*browser{phone, proj, dash}
+	frames := make([]*frameLog, len(pages))
+	for i, b := range pages {
+		frames[i] = b.socketFrames()
+		b.holdRedraws()
+	}
 
-	// The results are revealed; while the phone's fetch of the revealed
+	// The results are revealed; while each page's fetch of the revealed
 	// page (one vote) is held, a second vote comes in.
 	dash.command(fmt.Sprintf(`[data-current][data-activity-id="%d"][data-state="open"]`, poll.ID), "reveal")
-	phone.waitFor("the revealed page rendered, held", `window.__e2eHeld.length === 1 && window.__e2eHeld[0] !== null`, liveTimeout)
+	for _, b := range pages {
+		b.waitFor("the revealed page rendered, held", `window.__e2eHeld.some((text) => text !== null)`, liveTimeout)
+	}
 	if err := other.vote(ctx, poll.ID, []int{optB}); err != nil {
 		t.Fatal(err)
 	}
-	frames.waitFor(t, `"type":"tally"`, `"voters":2`)
-	phone.stopHoldingRedraws()
-	phone.waitFor("the revealed results", `!!document.querySelector('[data-results] [data-bar]')`, liveTimeout)
-	phone.waitFor("both votes in the phone's results", condPhoneCounts(map[int]int{optA: 1, optB: 1}), liveTimeout)
+	for _, f := range frames {
+		f.waitFor(t, `"type":"tally"`, `"voters":2`)
+	}
+	for _, b := range pages {
+		b.stopHoldingRedraws()
+	}
+	both := map[int]int{optA: 1, optB: 1}
+	phone.waitFor("both votes in the phone's results", condPhoneCounts(both), liveTimeout)
+	proj.waitFor("both votes on the projector", condPollCounts("[data-screen]", poll.ID, both), liveTimeout)
+	dash.waitFor("both votes on the dashboard", condPollCounts("[data-current]", poll.ID, both), liveTimeout)
 }
 
-// TestWorkshop_ScreensShowTheNewestRedraw checks that the projector and the
-// dashboard never swap an older render in over a newer one. Each idea makes
-// them fetch their page again; two ideas a moment apart put two fetches in
-// flight, and the answers can come back in any order.
-func TestWorkshop_ScreensShowTheNewestRedraw(t *testing.T) {
+// TestWorkshop_ScreensRedrawWithoutLosingNews checks that the projector and
+// the dashboard never swap an older render in over a newer one, nor lose the
+// tally they heard while they fetched. Each idea makes them fetch their page
+// again; two ideas a moment apart put two fetches in flight, and the answers
+// can come back in any order.
+func TestWorkshop_ScreensRedrawWithoutLosingNews(t *testing.T) {
 	requireChromium(t)
 	a := startApp(t, "sqlite")
 	w, acts := a.seedWorkshop("Atelier idées", &agora.Activity{Kind: agora.KindIdeas, Prompt: "Vos idées pour la place"})
@@ -153,11 +169,12 @@ func TestWorkshop_ScreensShowTheNewestRedraw(t *testing.T) {
 	var inflight atomic.Int64
 	author := newVoter(ctx, t, "author", a.baseURL, w, a.db, &inflight)
 	screens := []struct {
-		b    *browser
-		idea string // selector of an idea by ID
+		b        *browser
+		idea     string // selector of an idea by ID
+		supports string // selector of an idea with data-supports
 	}{
-		{proj, `[data-screen] [data-idea-wall] [data-idea-id="%d"]`},
-		{dash, `[data-region="ideas"] [data-idea-id="%d"]`},
+		{proj, `[data-screen] [data-idea-wall] [data-idea-id="%d"]`, `[data-screen] [data-idea-wall] [data-idea-id="%d"]`},
+		{dash, `[data-region="ideas"] [data-idea-id="%d"]`, `[data-idea-ranking] [data-idea-id="%d"]`},
 	}
 	for _, s := range screens {
 		s.b.holdRedraws()
@@ -190,6 +207,28 @@ func TestWorkshop_ScreensShowTheNewestRedraw(t *testing.T) {
 		if !eval[bool](s.b, both(s.idea)) {
 			t.Errorf("%s: an older render undid the newer one, the second idea is gone:\n%s", s.b.name, s.b.describe())
 		}
+	}
+
+	// A support of the first idea comes in while the screens fetch the
+	// page for a third idea: the page they get has the support count
+	// before it, the tally they heard has it.
+	frames := []*frameLog{proj.socketFrames(), dash.socketFrames()}
+	const thirdBody = "Une fontaine"
+	third := postIdea(t, author, ideas, thirdBody)
+	for _, s := range screens {
+		s.b.waitFor("a render with the third idea, held", heldWith(thirdBody), liveTimeout)
+	}
+	supporter := newVoter(ctx, t, "supporter", a.baseURL, w, a.db, &inflight)
+	if status, raw, err := supporter.post(fmt.Sprintf("/api/v1/ideas/%d/support", first), map[string]any{}); err != nil || status != 200 {
+		t.Fatalf("support: %d %s %v", status, raw, err)
+	}
+	for _, f := range frames {
+		f.waitFor(t, `"type":"tally"`, `"supports":1`)
+	}
+	for _, s := range screens {
+		s.b.stopHoldingRedraws()
+		s.b.waitFor("the third idea", `!!document.querySelector(`+jsString(fmt.Sprintf(s.idea, third))+`)`, liveTimeout)
+		s.b.waitFor("the first idea's support", `(document.querySelector(`+jsString(fmt.Sprintf(s.supports, first))+`) || {dataset: {}}).dataset.supports === '1'`, liveTimeout)
 	}
 }
 

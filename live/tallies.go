@@ -382,11 +382,11 @@ func (lt *liveTally) snapshot() agora.Tally {
 // whatever the rate of changes, one tally per interval goes out, and the
 // last state always does. Called under lt.mu.
 func (e *Engine) changed(lt *liveTally) {
-	lt.touch(e.clock.Now())
 	lt.dirty = true
 	if lt.armed || lt.dropped || e.tallies.closed.Load() {
 		return
 	}
+	lt.touch(e.clock.Now()) // once an interval is close enough for tallyIdle
 	lt.armed = true
 	lt.timer = e.clock.AfterFunc(e.interval, func() { e.flush(lt) })
 }

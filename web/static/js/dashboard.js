@@ -3,11 +3,12 @@
 // destructive ones ask in place first, results and counts update live, and
 // after any other change the server-rendered regions are fetched again
 // (one renderer: the server). User text only ever goes in via textContent.
-import { connect, EVENTS, formatNumber, redrawOrder } from './live.js';
+import { connect, EVENTS, formatNumber, lastTallies, redrawOrder } from './live.js';
 
 const REFRESH_DELAY_MS = 150;
 let ticker = 0; // the countdown interval; declared before init runs
 const redraws = redrawOrder();
+const tallies = lastTallies();
 const root = document.querySelector('[data-dashboard]');
 if (root) init(root);
 
@@ -23,7 +24,7 @@ function init(root) {
     audience: 'facilitator',
     onSnapshot: refresh,
     onEvent: (type, data) => {
-      if (type === EVENTS.tally) { if (!patchTally(root, data)) refresh(); }
+      if (type === EVENTS.tally) { if (!patchTally(root, tallies.heard(data))) refresh(); }
       else if (type === EVENTS.presence) showPresence(root, data);
       else refresh(); // state, idea, idea_moderated, highlight…
     },
@@ -101,7 +102,8 @@ function onCancel(ev) {
 }
 
 // refreshRegions fetches the page again and swaps each [data-region],
-// keeping the focus on the same command when it still exists.
+// keeping the focus on the same command when it still exists, then applies
+// the last tallies heard.
 async function refreshRegions(root) {
   const n = redraws.start();
   let doc;
@@ -127,6 +129,7 @@ async function refreshRegions(root) {
   const state = doc.querySelector('[data-workshop-state]');
   const mine = root.querySelector('[data-workshop-state]');
   if (state && mine) mine.replaceWith(document.importNode(state, true));
+  for (const t of tallies.all()) patchTally(root, t); // newer than the render, maybe
   restoreFocus(root, focusKey);
   startCountdowns(root);
 }

@@ -56,6 +56,24 @@ export function redrawOrder() {
   };
 }
 
+// lastTallies keeps the last tally heard of each activity, for a page to
+// apply again after each redraw: the page may have been rendered before it,
+// and a tally goes out only when a count changes, so none would come to mend
+// it. Should it be older than the page, the change that made the page newer
+// sends a newer tally anyway.
+export function lastTallies() {
+  const m = new Map();
+  return {
+    heard(data) {
+      const t = data.tally || data;
+      m.set(t.activity_id, t);
+      return t;
+    },
+    get: (activityID) => m.get(activityID),
+    all: () => [...m.values()],
+  };
+}
+
 export const STATUS = Object.freeze({ connecting: 'connecting', live: 'live', offline: 'offline' });
 
 const KEEPALIVE_MS = 25000;   // ping this often…

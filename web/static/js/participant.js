@@ -5,7 +5,7 @@
 // author (participant.html). Live tallies and ideas are patched in place.
 // No UI text here: it comes from data-* attributes, already translated.
 
-import { connect, EVENTS, formatNumber, redrawOrder } from './live.js';
+import { connect, EVENTS, formatNumber, lastTallies, redrawOrder } from './live.js';
 
 const root = document.querySelector('[data-participant]');
 const region = root && root.querySelector('[data-region]');
@@ -154,21 +154,13 @@ function removeIdea(ref) {
   region.querySelector(`[data-ideas] [data-idea="${ref.id}"]`)?.remove();
 }
 
-// lastTally is the last tally heard of each activity. A redraw may bring
-// counts rendered before it, and a tally goes out only when a count changes,
-// so it is applied again after every redraw. Should it be older than the
-// page, the change that made the page newer sends a newer tally anyway.
-const lastTally = new Map();
+const tallies = lastTallies();
 
-function tallyHeard(data) {
-  const t = data.tally || data;
-  lastTally.set(t.activity_id, t);
-  patchTally(t);
-}
-
+// replayTally applies the last tally of the activity shown, of its round,
+// after a redraw.
 function replayTally() {
   const cur = currentActivity();
-  const t = cur && lastTally.get(cur.id);
+  const t = cur && tallies.get(cur.id);
   if (t && (t.round === undefined || t.round === cur.round)) patchTally(t);
 }
 
@@ -206,7 +198,7 @@ function signatureOf(st) {
 }
 
 function onEvent(type, data) {
-  if (type === EV.tally) tallyHeard(data);
+  if (type === EV.tally) patchTally(tallies.heard(data));
   else if (type === EV.idea) ideaShown(data);
   else if (type === EV.ideaRemoved) ideaWithdrawn(data);
   else if (REDRAW.has(type)) {

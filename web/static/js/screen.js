@@ -1,10 +1,11 @@
 // screen.js — the projector. Live results are patched in place so that bars
 // grow (CSS transitions) and new ideas slide in; any other change fetches
 // the server-rendered screen again. Text goes in via textContent only.
-import { connect, EVENTS, formatNumber, redrawOrder } from './live.js';
+import { connect, EVENTS, formatNumber, lastTallies, redrawOrder } from './live.js';
 
 const REFRESH_DELAY_MS = 100;
 const redraws = redrawOrder();
+const tallies = lastTallies();
 const root = document.querySelector('[data-screen]');
 if (root) init(root);
 
@@ -17,7 +18,7 @@ function init(root) {
     screenToken: root.dataset.token,
     onSnapshot: refresh,
     onEvent: (type, data) => {
-      if (type === EVENTS.tally) { if (!patchTally(data)) refresh(); }
+      if (type === EVENTS.tally) { if (!patchTally(tallies.heard(data))) refresh(); }
       else if (type === EVENTS.presence) showPresence(data);
       else if (type === EVENTS.answers) showAnswers(data);
       else refresh(); // state, idea, idea_removed, highlight…
@@ -32,8 +33,9 @@ function debounce(fn, ms) {
 
 function current() { return document.querySelector('[data-screen]'); }
 
-// refreshScreen swaps the screen for a fresh server render, then sizes its
-// bars on the next frame so that they grow from their previous width.
+// refreshScreen swaps the screen for a fresh server render, then applies the
+// last tallies heard and sizes its bars on the next frame, so that they grow
+// from their previous width.
 async function refreshScreen() {
   const n = redraws.start();
   let fresh;
@@ -51,7 +53,10 @@ async function refreshScreen() {
   const newStatus = node.querySelector('[data-live-status]');
   if (status && newStatus) newStatus.replaceWith(status); // keep the live status as it is
   old.replaceWith(node);
-  requestAnimationFrame(() => sizeBars(node));
+  requestAnimationFrame(() => {
+    for (const t of tallies.all()) patchTally(t); // newer than the render, maybe
+    sizeBars(node);
+  });
   // A new question is said once, politely; tallies never are (their
   // container is aria-live="off").
   const prompt = node.querySelector('#screen-prompt');
