@@ -1,6 +1,7 @@
 package live
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -30,7 +31,7 @@ type Peers interface {
 // peerMessage is one change committed on a node, as the store holds it.
 // Exactly one field besides Node is set.
 type peerMessage struct {
-	Node     string          `json:"node"` // the sender, which ignores its own
+	Node     string          `json:"node"` // the sender, which ignores its own; first, for fromSelf
 	Vote     *agora.Vote     `json:"vote,omitempty"`
 	Votes    []*agora.Vote   `json:"votes,omitempty"` // several votes, in order
 	Support  *supportChange  `json:"support,omitempty"`
@@ -52,6 +53,7 @@ type supportChange struct {
 type peerState struct {
 	p    Peers // nil: alone
 	node string
+	own  []byte // how this node's messages begin: see fromSelf
 
 	mu        sync.Mutex
 	following map[int64]func()        // workshop → stop
@@ -67,7 +69,14 @@ func (ps *peerState) init(n Notifier) {
 	var b [8]byte
 	rand.Read(b[:])
 	ps.node = hex.EncodeToString(b[:])
+	ps.own = []byte(`{"node":"` + ps.node + `"`)
 }
+
+// fromSelf reports whether msg is one of this node's own messages, which
+// the broker sends back to it too, without decoding it: the votes of a
+// burst come back by the thousand. Node is peerMessage's first field, so
+// its encoding begins with it.
+func (ps *peerState) fromSelf(msg []byte) bool { return bytes.HasPrefix(msg, ps.own) }
 
 // follow listens to the peers about a workshop, from now on. The engine
 // follows a workshop before it loads a tally of it, so that a change
@@ -253,6 +262,9 @@ func (m *peerMessage) activityID() int64 {
 // it never waits for the store: a change to a tally this node does not
 // hold loads that tally in the background, from the store, which has it.
 func (e *Engine) receive(msg []byte) {
+	if e.peers.fromSelf(msg) {
+		return
+	}
 	var m peerMessage
 	if err := json.Unmarshal(msg, &m); err != nil {
 		e.log.Warn("live: peer message", "err", err)

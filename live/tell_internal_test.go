@@ -1,8 +1,11 @@
 package live
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -102,5 +105,60 @@ func TestEngine_TellBatchesVotesInOrder(t *testing.T) {
 				t.Fatalf("sent %v, want %v", got, want)
 			}
 		}
+	}
+}
+
+// rawPeers keeps the messages the engine broadcasts, as sent.
+type rawPeers struct {
+	countingNotifier
+	mu   sync.Mutex
+	sent [][]byte
+}
+
+func (p *rawPeers) Broadcast(_ context.Context, _ int64, msg []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sent = append(p.sent, msg)
+	return nil
+}
+
+func (p *rawPeers) Follow(int64, func([]byte)) func() { return func() {} }
+
+// A node knows its own messages, which the broker sends back to it, before
+// decoding them; another node's messages it decodes.
+func TestEngine_OwnPeerMessagesSkippedUndecoded(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	p := &rawPeers{}
+	e := New(nil, p, Options{Logger: logger})
+	other := New(nil, &rawPeers{}, Options{Logger: logger})
+	pid := int64(3)
+	for _, m := range []peerMessage{
+		{Votes: []*agora.Vote{{ID: 1, ActivityID: 7, ParticipantID: &pid}, {ID: 2, ActivityID: 7, ParticipantID: &pid}}},
+		{Activity: &agora.Activity{ID: 7, WorkshopID: 1}},
+		{Drop: 7},
+	} {
+		if err := e.broadcast(1, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, msg := range p.sent {
+		if !e.peers.fromSelf(msg) {
+			t.Errorf("the sender does not know its message %s", msg)
+		}
+		if other.peers.fromSelf(msg) {
+			t.Errorf("another node takes %s for its own", msg)
+		}
+	}
+
+	// Skipped undecoded: a message that begins as this node's but is not
+	// JSON is not even read.
+	e.receive(append(append([]byte{}, e.peers.own...), ",garbage"...))
+	if logs.Len() != 0 {
+		t.Fatalf("the node decoded its own message: %s", logs.String())
+	}
+	other.receive([]byte("garbage"))
+	if !strings.Contains(logs.String(), "live: peer message") {
+		t.Fatalf("a bad message from elsewhere was not reported: %q", logs.String())
 	}
 }
