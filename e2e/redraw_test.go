@@ -99,17 +99,8 @@ func TestWorkshop_IdeaNewsSurvivesARedraw(t *testing.T) {
 // counts rendered before it: a tally goes out only when a count changes, so
 // none would come to mend it.
 func TestWorkshop_TallySurvivesARedraw(t *testing.T) {
-	requireChromium(t)
-	a := startApp(t, "sqlite")
-	w, acts := a.seedWorkshop("Atelier budget",
-		pollActivity("Quel projet financer ?", true, "La piste cyclable", "Le jardin partagé"))
-	poll := acts[0]
-	optA, optB := optionIDs(poll)[0], optionIDs(poll)[1]
-	a.openNow(poll)
-
-	dash := signInFacilitator(t, a, w)
-	dash.waitLive()
-	proj := openProjector(t, a, w)
+	r := startHiddenPoll(t)
+	a, w, poll, optA, optB, dash, proj := r.a, r.w, r.poll, r.optA, r.optB, r.dash, r.proj
 	phone := joinPhone(t, a, w, "phone", "")
 	phone.waitLive()
 	phone.vote(optA)

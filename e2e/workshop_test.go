@@ -95,17 +95,8 @@ func testPollLive(t *testing.T, backend string) {
 // TestWorkshop_HiddenResultsUntilReveal checks that a poll with hidden
 // results shows no count to the room until the facilitator reveals them.
 func TestWorkshop_HiddenResultsUntilReveal(t *testing.T) {
-	requireChromium(t)
-	a := startApp(t, "sqlite")
-	w, acts := a.seedWorkshop("Atelier budget",
-		pollActivity("Quel projet financer ?", true, "La piste cyclable", "Le jardin partagé"))
-	poll := acts[0]
-	optA, optB := optionIDs(poll)[0], optionIDs(poll)[1]
-	a.openNow(poll)
-
-	dash := signInFacilitator(t, a, w)
-	dash.waitLive()
-	proj := openProjector(t, a, w)
+	r := startHiddenPoll(t)
+	a, w, poll, optA, optB, dash, proj := r.a, r.w, r.poll, r.optA, r.optB, r.dash, r.proj
 	phones := []*browser{joinPhone(t, a, w, "phone1", ""), joinPhone(t, a, w, "phone2", "")}
 	for _, p := range phones {
 		p.waitLive()
@@ -152,6 +143,31 @@ func TestWorkshop_HiddenResultsUntilReveal(t *testing.T) {
 	proj.screenshot("revealed")
 	phones[0].screenshot("revealed")
 	dash.screenshot("revealed")
+}
+
+// hiddenPoll is a workshop whose one poll, with hidden results, is open,
+// with its dashboard and projector live.
+type hiddenPoll struct {
+	a          *app
+	w          *agora.Workshop
+	poll       *agora.Activity
+	optA, optB int
+	dash, proj *browser
+}
+
+func startHiddenPoll(t *testing.T) *hiddenPoll {
+	t.Helper()
+	requireChromium(t)
+	a := startApp(t, "sqlite")
+	w, acts := a.seedWorkshop("Atelier budget",
+		pollActivity("Quel projet financer ?", true, "La piste cyclable", "Le jardin partagé"))
+	poll := acts[0]
+	a.openNow(poll)
+	r := &hiddenPoll{a: a, w: w, poll: poll, optA: optionIDs(poll)[0], optB: optionIDs(poll)[1]}
+	r.dash = signInFacilitator(t, a, w)
+	r.dash.waitLive()
+	r.proj = openProjector(t, a, w)
+	return r
 }
 
 // xssIdea is an idea that would run script if a page put it in as HTML.
