@@ -121,8 +121,9 @@ func TestRun(t *testing.T) {
 	if rep.Delivery.N != 4*202 {
 		t.Errorf("deliveries: %d, want %d (4 toggles × 202 sockets)", rep.Delivery.N, 4*202)
 	}
-	// Three readers every 50 ms over a burst of about a second.
-	if rep.Reads.N < 20 || rep.ReadErrors != 0 || rep.Reads.Max <= 0 {
+	// Three readers every 50 ms over a burst of a few seconds: each reads
+	// at least once, however slow a loaded machine makes the reads.
+	if rep.Reads.N < cfg.Readers || rep.ReadErrors != 0 || rep.Reads.Max <= 0 {
 		t.Errorf("public results reads: %+v, %d errors", rep.Reads, rep.ReadErrors)
 	}
 	if rep.BroadcastMessages == 0 || rep.RSSRestMiB == 0 || rep.ServerCPUTotalS == 0 || rep.LoadCPUS == 0 {
