@@ -136,6 +136,23 @@ func TestWorkshop_TallySurvivesARedraw(t *testing.T) {
 	phone.waitFor("both votes in the phone's results", condPhoneCounts(both), liveTimeout)
 	proj.waitFor("both votes on the projector", condPollCounts("[data-screen]", poll.ID, both), liveTimeout)
 	dash.waitFor("both votes on the dashboard", condPollCounts("[data-current]", poll.ID, both), liveTimeout)
+
+	// Hidden again, a third vote that the phone and the projector do not
+	// hear of, then revealed: the tally they kept (two votes) is older than
+	// the page they fetch, and must not be applied over it.
+	current := fmt.Sprintf(`[data-current][data-activity-id="%d"]`, poll.ID)
+	dash.command(current+`[data-revealed="true"]`, "hide")
+	phone.waitFor("the results hidden on the phone", `!document.querySelector('[data-results] [data-bar]')`, liveTimeout)
+	proj.waitFor("the results hidden on the projector", `!!document.querySelector('[data-screen] [data-results-hidden]')`, liveTimeout)
+	third := newVoter(ctx, t, "third", a.baseURL, w, a.db, &inflight)
+	if err := third.vote(ctx, poll.ID, []int{optA}); err != nil {
+		t.Fatal(err)
+	}
+	all := map[int]int{optA: 2, optB: 1}
+	dash.waitFor("three votes on the dashboard", condPollCounts("[data-current]", poll.ID, all), liveTimeout)
+	dash.command(current+`[data-revealed="false"]`, "reveal")
+	phone.waitFor("three votes in the phone's results", condPhoneCounts(all), liveTimeout)
+	proj.waitFor("three votes on the projector", condPollCounts("[data-screen]", poll.ID, all), liveTimeout)
 }
 
 // TestWorkshop_ScreensRedrawWithoutLosingNews checks that the projector and

@@ -103,9 +103,10 @@ function onCancel(ev) {
 
 // refreshRegions fetches the page again and swaps each [data-region],
 // keeping the focus on the same command when it still exists, then applies
-// the last tallies heard.
+// the tallies heard since its fetch began.
 async function refreshRegions(root) {
   const n = redraws.start();
+  const mark = tallies.mark();
   let doc;
   try {
     const res = await fetch(location.pathname, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
@@ -129,7 +130,7 @@ async function refreshRegions(root) {
   const state = doc.querySelector('[data-workshop-state]');
   const mine = root.querySelector('[data-workshop-state]');
   if (state && mine) mine.replaceWith(document.importNode(state, true));
-  for (const t of tallies.all()) patchTally(root, t); // newer than the render, maybe
+  for (const t of tallies.since(mark)) patchTally(root, t); // newer than the render, maybe
   restoreFocus(root, focusKey);
   startCountdowns(root);
 }

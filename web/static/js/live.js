@@ -57,20 +57,24 @@ export function redrawOrder() {
 }
 
 // lastTallies keeps the last tally heard of each activity, for a page to
-// apply again after each redraw: the page may have been rendered before it,
-// and a tally goes out only when a count changes, so none would come to mend
-// it. Should it be older than the page, the change that made the page newer
-// sends a newer tally anyway.
+// apply again after a redraw: a tally goes out only when a count changes, so
+// a page rendered before it would keep its older counts. Only the tallies
+// heard since the redraw's fetch began are applied again: one heard before
+// counted commits the server had when it rendered, and the page may have
+// missed later ones (results hidden, or offline). One heard since, but
+// counted before the render, is followed by a newer one if a count changed.
 export function lastTallies() {
   const m = new Map();
+  let heard = 0;
   return {
     heard(data) {
       const t = data.tally || data;
-      m.set(t.activity_id, t);
+      m.set(t.activity_id, { t, at: ++heard });
       return t;
     },
-    get: (activityID) => m.get(activityID),
-    all: () => [...m.values()],
+    // mark is taken as a redraw's fetch begins, for since.
+    mark: () => heard,
+    since: (mark) => [...m.values()].filter((e) => e.at > mark).map((e) => e.t),
   };
 }
 

@@ -52,6 +52,8 @@ function scheduleRefresh(jitter) {
 
 async function refresh() {
   const n = redraws.start();
+  const mark = tallies.mark();
+  const ideasMark = ideaClock;
   let doc;
   try {
     const res = await fetch(location.pathname, { headers: { Accept: 'text/html' }, cache: 'no-store' });
@@ -66,8 +68,8 @@ async function refresh() {
     root.dataset.signature = next.dataset.signature;
     region.replaceChildren(...next.querySelector('[data-region]').childNodes);
     setup(region);
-    replayIdeas();
-    replayTally();
+    replayIdeas(ideasMark);
+    replayTally(mark);
     const prompt = region.querySelector('.prompt');
     if (prompt) announce.textContent = fill(root.dataset.newQuestion, prompt.textContent.trim());
     if (roomSignature !== null && roomSignature !== root.dataset.signature) {
@@ -80,7 +82,7 @@ async function refresh() {
   const fresh = next.querySelector('[data-results]');
   const cur = region.querySelector('[data-results]');
   if (fresh && cur) cur.replaceWith(fresh);
-  replayTally();
+  replayTally(mark);
 }
 
 // ---- Live patches
@@ -156,32 +158,37 @@ function removeIdea(ref) {
 
 const tallies = lastTallies();
 
-// replayTally applies the last tally of the activity shown, of its round,
-// after a redraw.
-function replayTally() {
+// replayTally applies, after a redraw, the tally of the activity shown (of
+// its round) heard since mark, if any.
+function replayTally(mark) {
   const cur = currentActivity();
-  const t = cur && tallies.get(cur.id);
-  if (t && (t.round === undefined || t.round === cur.round)) patchTally(t);
+  if (!cur) return;
+  for (const t of tallies.since(mark)) {
+    if (t.activity_id === cur.id && (t.round === undefined || t.round === cur.round)) patchTally(t);
+  }
 }
 
 // ideaNews is the last word the room had on each idea: shown (its view) or
-// withdrawn (null). A redraw swaps in HTML the server may have rendered just
-// before some of that news, so it is told again after every redraw; an idea
-// published before the phone reached its activity is shown then too.
+// withdrawn (null), with when it was heard. A redraw swaps in HTML the
+// server may have rendered before the news heard since its fetch began, so
+// that news is told again after it (what was heard before, the render has);
+// an idea published before the phone reached its activity is shown then too.
 const ideaNews = new Map();
+let ideaClock = 0;
 
 function ideaShown(idea) {
-  if (idea.status === 'approved') ideaNews.set(idea.id, idea);
+  if (idea.status === 'approved') ideaNews.set(idea.id, { idea, at: ++ideaClock });
   addIdea(idea);
 }
 
 function ideaWithdrawn(ref) {
-  ideaNews.set(ref.id, null);
+  ideaNews.set(ref.id, { idea: null, at: ++ideaClock });
   removeIdea(ref);
 }
 
-function replayIdeas() {
-  for (const [id, idea] of ideaNews) {
+function replayIdeas(mark) {
+  for (const [id, { idea, at }] of ideaNews) {
+    if (at <= mark) continue;
     if (idea) addIdea(idea);
     else removeIdea({ id });
   }

@@ -34,10 +34,11 @@ function debounce(fn, ms) {
 function current() { return document.querySelector('[data-screen]'); }
 
 // refreshScreen swaps the screen for a fresh server render, then applies the
-// last tallies heard and sizes its bars on the next frame, so that they grow
-// from their previous width.
+// tallies heard since its fetch began and sizes its bars on the next frame,
+// so that they grow from their previous width.
 async function refreshScreen() {
   const n = redraws.start();
+  const mark = tallies.mark();
   let fresh;
   try {
     const res = await fetch(location.href, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
@@ -54,7 +55,7 @@ async function refreshScreen() {
   if (status && newStatus) newStatus.replaceWith(status); // keep the live status as it is
   old.replaceWith(node);
   requestAnimationFrame(() => {
-    for (const t of tallies.all()) patchTally(t); // newer than the render, maybe
+    for (const t of tallies.since(mark)) patchTally(t); // newer than the render, maybe
     sizeBars(node);
   });
   // A new question is said once, politely; tallies never are (their
