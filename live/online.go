@@ -20,22 +20,9 @@ func (e *Engine) PutOnlineVote(ctx context.Context, a *agora.Activity, v *agora.
 	if v.UserID == nil || v.Channel != agora.ChannelOnline || v.ActivityID != a.ID {
 		return agora.Errorf(agora.EINVALID, "error.invalid")
 	}
-	// As in VoteOn: one voter's votes commit and apply in order. Users and
-	// participants are numbered apart, so a user takes the negated number.
-	mu := e.voterLock(a.ID, -*v.UserID)
-	mu.Lock()
-	if _, err := e.st.PutVote(ctx, v); err != nil {
-		mu.Unlock()
-		return err
-	}
-	// A tally not held needs nothing: its load reads the store, after this
-	// commit. One loading now gets the vote when its load ends.
-	if lt := e.tallies.get(a.ID); lt != nil {
-		e.applyVote(lt, cloneVote(v))
-	}
-	mu.Unlock()
-	e.tell(a.WorkshopID, peerMessage{Vote: v})
-	return nil
+	// Only a tally held is counted in: one loading gets the vote when its
+	// load ends.
+	return e.commitVote(ctx, nil, -*v.UserID, a.WorkshopID, v)
 }
 
 // OnlineSupportChanged counts a support of a workshop idea, added or

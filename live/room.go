@@ -136,20 +136,35 @@ func (e *Engine) VoteOn(ctx context.Context, p *agora.Participant, a *agora.Acti
 	if err != nil {
 		return nil, err
 	}
-	// One voter's votes commit and apply in order, so the tally ends on the
-	// vote the store kept; other voters are not held up.
-	mu := e.voterLock(a.ID, p.ID)
+	if err := e.commitVote(ctx, lt, p.ID, w.ID, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// commitVote stores v, counts it in lt (when nil, in the tally held once v
+// is committed: one not held reads the store when it loads) and tells the
+// peers. One voter's votes commit and apply in order, so the tally ends on
+// the vote the store kept; other voters are not held up. voter numbers the
+// voter: a participant, or a user negated (they are numbered apart).
+func (e *Engine) commitVote(ctx context.Context, lt *liveTally, voter, workshopID int64, v *agora.Vote) error {
+	mu := e.voterLock(v.ActivityID, voter)
 	mu.Lock()
 	if _, err := e.st.PutVote(ctx, v); err != nil {
 		mu.Unlock()
-		return nil, err
+		return err
 	}
-	e.applyVote(lt, cloneVote(v))
+	if lt == nil {
+		lt = e.tallies.get(v.ActivityID)
+	}
+	if lt != nil {
+		e.applyVote(lt, cloneVote(v))
+	}
 	mu.Unlock()
 	// The peers order one voter's votes by UpdatedAt, so they need not
 	// arrive in order, and the voter's next vote need not wait for this.
-	e.tell(w.ID, peerMessage{Vote: v})
-	return v, nil
+	e.tell(workshopID, peerMessage{Vote: v})
+	return nil
 }
 
 // CheckVote says whether VoteOn would take this vote on a and w as given,

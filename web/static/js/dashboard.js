@@ -3,12 +3,12 @@
 // destructive ones ask in place first, results and counts update live, and
 // after any other change the server-rendered regions are fetched again
 // (one renderer: the server). User text only ever goes in via textContent.
-import { connect, EVENTS, formatNumber, lastTallies, redrawOrder } from './live.js';
+import { connect, EVENTS, formatNumber, lastHeard, redrawOrder, tallyOf } from './live.js';
 
 const REFRESH_DELAY_MS = 150;
 let ticker = 0; // the countdown interval; declared before init runs
 const redraws = redrawOrder();
-const tallies = lastTallies();
+const tallies = lastHeard(); // by activity
 const root = document.querySelector('[data-dashboard]');
 if (root) init(root);
 
@@ -24,7 +24,7 @@ function init(root) {
     audience: 'facilitator',
     onSnapshot: refresh,
     onEvent: (type, data) => {
-      if (type === EVENTS.tally) { if (!patchTally(root, tallies.heard(data))) refresh(); }
+      if (type === EVENTS.tally) { const t = tallyOf(data); if (!patchTally(root, tallies.heard(t.activity_id, t))) refresh(); }
       else if (type === EVENTS.presence) showPresence(root, data);
       else refresh(); // state, idea, idea_moderated, highlight…
     },
@@ -130,7 +130,7 @@ async function refreshRegions(root) {
   const state = doc.querySelector('[data-workshop-state]');
   const mine = root.querySelector('[data-workshop-state]');
   if (state && mine) mine.replaceWith(document.importNode(state, true));
-  for (const t of tallies.since(mark)) patchTally(root, t); // newer than the render, maybe
+  for (const [, t] of tallies.since(mark)) patchTally(root, t); // newer than the render, maybe
   restoreFocus(root, focusKey);
   startCountdowns(root);
 }
@@ -154,7 +154,7 @@ function restoreFocus(root, key) {
 // patchTally writes a tally into the results shown; false asks for a full
 // refresh (another activity, or a tally of another round).
 function patchTally(root, data) {
-  const t = data.tally || data;
+  const t = tallyOf(data);
   const box = root.querySelector(`[data-results][data-activity-id="${t.activity_id}"]`);
   if (!box) return true; // not the activity shown: nothing to do
   if (String(t.round) !== box.dataset.round) return false;

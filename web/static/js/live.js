@@ -56,27 +56,30 @@ export function redrawOrder() {
   };
 }
 
-// lastTallies keeps the last tally heard of each activity, for a page to
-// apply again after a redraw: a tally goes out only when a count changes, so
-// a page rendered before it would keep its older counts. Only the tallies
-// heard since the redraw's fetch began are applied again: one heard before
-// counted commits the server had when it rendered, and the page may have
-// missed later ones (results hidden, or offline). One heard since, but
-// counted before the render, is followed by a newer one if a count changed.
-export function lastTallies() {
+// lastHeard keeps the last value heard under each key (a tally by its
+// activity, an idea's news by the idea), for a page to apply again after a
+// redraw what it heard since the redraw's fetch began: the page may have
+// been rendered before it, and a tally goes out only when a count changes.
+// What was heard before the fetch, the render has; and the page may have
+// missed later news (results hidden, or offline), so it is not applied
+// again. A tally heard since, but counted before the render, is followed by
+// a newer one if a count changed.
+export function lastHeard() {
   const m = new Map();
-  let heard = 0;
+  let clock = 0;
   return {
-    heard(data) {
-      const t = data.tally || data;
-      m.set(t.activity_id, { t, at: ++heard });
-      return t;
+    heard(key, value) {
+      m.set(key, { value, at: ++clock });
+      return value;
     },
     // mark is taken as a redraw's fetch begins, for since.
-    mark: () => heard,
-    since: (mark) => [...m.values()].filter((e) => e.at > mark).map((e) => e.t),
+    mark: () => clock,
+    since: (mark) => [...m].filter(([, e]) => e.at > mark).map(([key, e]) => [key, e.value]),
   };
 }
+
+// tallyOf is the tally of a tally event.
+export const tallyOf = (data) => data.tally || data;
 
 export const STATUS = Object.freeze({ connecting: 'connecting', live: 'live', offline: 'offline' });
 

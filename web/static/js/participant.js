@@ -5,7 +5,7 @@
 // author (participant.html). Live tallies and ideas are patched in place.
 // No UI text here: it comes from data-* attributes, already translated.
 
-import { connect, EVENTS, formatNumber, lastTallies, redrawOrder } from './live.js';
+import { connect, EVENTS, formatNumber, lastHeard, redrawOrder, tallyOf } from './live.js';
 
 const root = document.querySelector('[data-participant]');
 const region = root && root.querySelector('[data-region]');
@@ -53,7 +53,7 @@ function scheduleRefresh(jitter) {
 async function refresh() {
   const n = redraws.start();
   const mark = tallies.mark();
-  const ideasMark = ideaClock;
+  const ideasMark = ideaNews.mark();
   let doc;
   try {
     const res = await fetch(location.pathname, { headers: { Accept: 'text/html' }, cache: 'no-store' });
@@ -104,7 +104,7 @@ function barsOf(t) {
 }
 
 function patchTally(data) {
-  const t = data.tally || data;
+  const t = tallyOf(data);
   const cur = currentActivity();
   if (!cur || cur.id !== t.activity_id) return;
   if (t.round !== undefined && t.round !== cur.round) { scheduleRefresh(500); return; }
@@ -156,39 +156,36 @@ function removeIdea(ref) {
   region.querySelector(`[data-ideas] [data-idea="${ref.id}"]`)?.remove();
 }
 
-const tallies = lastTallies();
+const tallies = lastHeard(); // by activity
 
 // replayTally applies, after a redraw, the tally of the activity shown (of
 // its round) heard since mark, if any.
 function replayTally(mark) {
   const cur = currentActivity();
   if (!cur) return;
-  for (const t of tallies.since(mark)) {
+  for (const [, t] of tallies.since(mark)) {
     if (t.activity_id === cur.id && (t.round === undefined || t.round === cur.round)) patchTally(t);
   }
 }
 
 // ideaNews is the last word the room had on each idea: shown (its view) or
-// withdrawn (null), with when it was heard. A redraw swaps in HTML the
-// server may have rendered before the news heard since its fetch began, so
-// that news is told again after it (what was heard before, the render has);
-// an idea published before the phone reached its activity is shown then too.
-const ideaNews = new Map();
-let ideaClock = 0;
+// withdrawn (null). The news heard since a redraw's fetch began is told
+// again after it; an idea published before the phone reached its activity
+// is shown then too.
+const ideaNews = lastHeard();
 
 function ideaShown(idea) {
-  if (idea.status === 'approved') ideaNews.set(idea.id, { idea, at: ++ideaClock });
+  if (idea.status === 'approved') ideaNews.heard(idea.id, idea);
   addIdea(idea);
 }
 
 function ideaWithdrawn(ref) {
-  ideaNews.set(ref.id, { idea: null, at: ++ideaClock });
+  ideaNews.heard(ref.id, null);
   removeIdea(ref);
 }
 
 function replayIdeas(mark) {
-  for (const [id, { idea, at }] of ideaNews) {
-    if (at <= mark) continue;
+  for (const [id, idea] of ideaNews.since(mark)) {
     if (idea) addIdea(idea);
     else removeIdea({ id });
   }
@@ -205,7 +202,7 @@ function signatureOf(st) {
 }
 
 function onEvent(type, data) {
-  if (type === EV.tally) patchTally(tallies.heard(data));
+  if (type === EV.tally) { const t = tallyOf(data); patchTally(tallies.heard(t.activity_id, t)); }
   else if (type === EV.idea) ideaShown(data);
   else if (type === EV.ideaRemoved) ideaWithdrawn(data);
   else if (REDRAW.has(type)) {

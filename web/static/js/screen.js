@@ -1,11 +1,11 @@
 // screen.js — the projector. Live results are patched in place so that bars
 // grow (CSS transitions) and new ideas slide in; any other change fetches
 // the server-rendered screen again. Text goes in via textContent only.
-import { connect, EVENTS, formatNumber, lastTallies, redrawOrder } from './live.js';
+import { connect, EVENTS, formatNumber, lastHeard, redrawOrder, tallyOf } from './live.js';
 
 const REFRESH_DELAY_MS = 100;
 const redraws = redrawOrder();
-const tallies = lastTallies();
+const tallies = lastHeard(); // by activity
 const root = document.querySelector('[data-screen]');
 if (root) init(root);
 
@@ -18,7 +18,7 @@ function init(root) {
     screenToken: root.dataset.token,
     onSnapshot: refresh,
     onEvent: (type, data) => {
-      if (type === EVENTS.tally) { if (!patchTally(tallies.heard(data))) refresh(); }
+      if (type === EVENTS.tally) { const t = tallyOf(data); if (!patchTally(tallies.heard(t.activity_id, t))) refresh(); }
       else if (type === EVENTS.presence) showPresence(data);
       else if (type === EVENTS.answers) showAnswers(data);
       else refresh(); // state, idea, idea_removed, highlight…
@@ -55,7 +55,7 @@ async function refreshScreen() {
   if (status && newStatus) newStatus.replaceWith(status); // keep the live status as it is
   old.replaceWith(node);
   requestAnimationFrame(() => {
-    for (const t of tallies.since(mark)) patchTally(t); // newer than the render, maybe
+    for (const [, t] of tallies.since(mark)) patchTally(t); // newer than the render, maybe
     sizeBars(node);
   });
   // A new question is said once, politely; tallies never are (their
@@ -85,7 +85,7 @@ function sizeBars(scope) {
 // patchTally writes a tally into the results shown; false asks for a
 // refresh (results not drawn yet, another activity, another round).
 function patchTally(data) {
-  const t = data.tally || data;
+  const t = tallyOf(data);
   const box = current().querySelector(`[data-results][data-activity-id="${t.activity_id}"]`);
   if (!box || String(t.round) !== box.dataset.round) return false;
   if (t.options) {
