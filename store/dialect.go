@@ -20,6 +20,7 @@ type dialect struct {
 	ilike      string        // case-insensitive LIKE operator
 	forUpdate  string        // row-lock suffix of a SELECT inside a transaction
 	sqliteTime bool          // times are fixed-width UTC text, not timestamps
+	arrays     bool          // binds a Go slice as an array parameter (unnest)
 	maxConns   int           // pool size
 }
 
@@ -31,6 +32,7 @@ var (
 		migrations: migrations.Postgres,
 		ilike:      "ILIKE",
 		forUpdate:  " FOR UPDATE",
+		arrays:     true,
 		maxConns:   25,
 	}
 	// SQLite's LIKE ignores ASCII case only: "É" does not match "é".

@@ -76,7 +76,7 @@ func TestGroupCommit_BurstInBatches(t *testing.T) {
 }
 
 // seedPoll creates an open poll with two options and n participants.
-func seedPoll(t *testing.T, db *store.DB, n int) (*agora.Activity, []*agora.Participant) {
+func seedPoll(t testing.TB, db *store.DB, n int) (*agora.Activity, []*agora.Participant) {
 	t.Helper()
 	ctx := context.Background()
 	c := &agora.Consultation{Slug: "gc", Title: "Group commit", Status: agora.ConsultationOpen}
@@ -95,7 +95,7 @@ func seedPoll(t *testing.T, db *store.DB, n int) (*agora.Activity, []*agora.Part
 	return a, parts
 }
 
-func mustDo(t *testing.T, err error) {
+func mustDo(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

@@ -95,32 +95,18 @@ func (s *DB) upsertVotes(ctx context.Context, c *voteChunk, replaced []bool) err
 	if c.byUser {
 		target = "user_id"
 	}
-	var q strings.Builder
-	q.WriteString(`INSERT INTO votes
-	(activity_id, participant_id, user_id, channel, choices, words, value, created_at, updated_at)
-	VALUES `)
-	args := make([]any, 0, 8*len(c.votes))
 	at := now()
-	for i, v := range c.votes {
+	for _, v := range c.votes {
 		v.UpdatedAt = at
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		n := len(args)
-		q.WriteString("(")
-		for j := 1; j <= 8; j++ {
-			q.WriteString("$" + strconv.Itoa(n+j) + ", ")
-		}
-		q.WriteString("$" + strconv.Itoa(n+8) + ")") // updated_at: the same as created_at
-		args = append(args, v.ActivityID, v.ParticipantID, v.UserID, string(v.Channel),
-			jsonText(v.Choices), jsonText(v.Words), v.Value, s.d.time(v.UpdatedAt))
 	}
-	q.WriteString(` ON CONFLICT (activity_id, ` + target + `) DO UPDATE SET
+	from, args := s.d.voteRows(c.votes, s.d.time(at))
+	rows, err := s.q().QueryContext(ctx, `INSERT INTO votes
+	(activity_id, participant_id, user_id, channel, choices, words, value, created_at, updated_at)
+	`+from+` ON CONFLICT (activity_id, `+target+`) DO UPDATE SET
 	 user_id = excluded.user_id, participant_id = excluded.participant_id,
 	 channel = excluded.channel, choices = excluded.choices, words = excluded.words,
 	 value = excluded.value, updated_at = excluded.updated_at, revision = votes.revision + 1
-	RETURNING id, ` + target + `, created_at, revision`)
-	rows, err := s.q().QueryContext(ctx, q.String(), args...)
+	RETURNING id, `+target+`, created_at, revision`, args...)
 	if err != nil {
 		return dbError("put votes", err)
 	}
@@ -148,4 +134,53 @@ func (s *DB) upsertVotes(ctx context.Context, c *voteChunk, replaced []bool) err
 		return fmt.Errorf("store: put votes: %d rows for %d votes", got, len(c.votes))
 	}
 	return nil
+}
+
+// voteRows is the rows part of the votes upsert (after its column list)
+// and its arguments, every vote's created_at and updated_at being at.
+//
+// Postgres takes each column as one array: the statement's text is the
+// same for every batch size, so each connection prepares it once, where a
+// VALUES list with a placeholder per field is a new statement to parse,
+// plan and cache for each size a burst happens to batch. SQLite prepares
+// in-process, and has no arrays: it gets the VALUES list.
+func (d *dialect) voteRows(vs []*agora.Vote, at any) (string, []any) {
+	if d.arrays {
+		var (
+			activity, participant, user, value []*int64
+			channel, choices, words            = make([]string, len(vs)), make([]string, len(vs)), make([]string, len(vs))
+		)
+		for i, v := range vs {
+			activity = append(activity, &v.ActivityID)
+			participant = append(participant, v.ParticipantID)
+			user = append(user, v.UserID)
+			var n *int64
+			if v.Value != nil {
+				n = new(int64(*v.Value))
+			}
+			value = append(value, n)
+			channel[i], choices[i], words[i] = string(v.Channel), jsonText(v.Choices), jsonText(v.Words)
+		}
+		return `SELECT a, p, u, c, ch, w, v, $8::timestamptz, $8::timestamptz
+	FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+	AS r(a, p, u, c, ch, w, v) WHERE true`,
+			[]any{activity, participant, user, channel, choices, words, value, at}
+	}
+	var q strings.Builder
+	q.WriteString("VALUES ")
+	args := make([]any, 0, 8*len(vs))
+	for i, v := range vs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		n := len(args)
+		q.WriteString("(")
+		for j := 1; j <= 8; j++ {
+			q.WriteString("$" + strconv.Itoa(n+j) + ", ")
+		}
+		q.WriteString("$" + strconv.Itoa(n+8) + ")") // updated_at: the same as created_at
+		args = append(args, v.ActivityID, v.ParticipantID, v.UserID, string(v.Channel),
+			jsonText(v.Choices), jsonText(v.Words), v.Value, at)
+	}
+	return q.String(), args
 }
