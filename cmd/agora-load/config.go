@@ -37,7 +37,7 @@ type Config struct {
 	HideResults     bool          // the poll's hide_results: no live tallies to phones
 	Readers         int           // anonymous readers of the poll's public results during the burst
 	ReadEvery       time.Duration // each reader's period
-	HTTPConns       int           // keep-alive connections for participants' HTTP, shared
+	HTTPConns       int           // keep-alive connections to each node for participants' HTTP, shared
 	SocketsPerIP    int           // sockets per loopback source address
 	SourceNet       string        // first three octets of the source addresses, e.g. "127.0.0"
 	SourceFirst     int           // last octet of the first source address
@@ -90,7 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (*Config, error) {
 	fs.BoolVar(&c.HideResults, "hide-results", false, "create the poll with hidden results (phones and projector get no live tally until revealed)")
 	fs.IntVar(&c.Readers, "readers", 0, "anonymous readers of the poll's public results (its API) from the poll's opening to the last vote's answer")
 	fs.DurationVar(&c.ReadEvery, "read-every", c.ReadEvery, "each reader reads the results this often")
-	fs.IntVar(&c.HTTPConns, "http-conns", c.HTTPConns, "keep-alive connections shared by the participants' HTTP requests")
+	fs.IntVar(&c.HTTPConns, "http-conns", c.HTTPConns, "keep-alive connections to each node, shared by its participants' HTTP requests")
 	fs.IntVar(&c.SocketsPerIP, "sockets-per-ip", c.SocketsPerIP, "WebSockets per loopback source address")
 	fs.StringVar(&c.SourceNet, "source-net", c.SourceNet, "source addresses are NET.FIRST, NET.FIRST+1, … (empty: let the kernel choose)")
 	fs.IntVar(&c.SourceFirst, "source-first", c.SourceFirst, "last octet of the first source address")
@@ -139,7 +139,7 @@ func (c *Config) validate() error {
 		return errors.New("-join-concurrency, -http-conns and -sockets-per-ip must be positive")
 	case c.Readers < 0 || c.Readers > 1000 || c.Readers > 0 && c.ReadEvery < time.Millisecond:
 		return errors.New("-readers: 0 to 1000, with -read-every of at least 1ms")
-	case c.Participants+2+c.HTTPConns+c.Readers > maxConns:
+	case c.Participants+2+c.HTTPConns*len(c.Bases)+c.Readers > maxConns:
 		return fmt.Errorf("-participants, -http-conns and -readers: %d connections in all at most per process (open files)", maxConns)
 	case c.Readers > 0 && c.HideResults:
 		return errors.New("-readers: the results of a poll with -hide-results are not public")

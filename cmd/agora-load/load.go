@@ -255,7 +255,7 @@ func (r *runner) voteBurst(ctx context.Context, rep *Report) error {
 	if err := waitGroup(ctx, &r.votes); err != nil {
 		return err
 	}
-	var acks []time.Duration
+	var acks, waits, answers []time.Duration
 	var first, last time.Time
 	for _, p := range r.parts {
 		if p == nil || p.sentAt.IsZero() {
@@ -268,12 +268,13 @@ func (r *runner) voteBurst(ctx context.Context, rep *Report) error {
 		if p.acked {
 			rep.VotesAcked++
 			acks = append(acks, p.ackLat)
+			waits, answers = append(waits, p.ackParts.connWait), append(answers, p.ackParts.answer)
 			if p.ackAt.After(last) {
 				last = p.ackAt
 			}
 		}
 	}
-	rep.Ack = distOf(acks)
+	rep.Ack, rep.AckConnWait, rep.AckAnswer = distOf(acks), distOf(waits), distOf(answers)
 	if r.cfg.AckLog != "" {
 		if err := r.writeAckLog(first); err != nil {
 			return err

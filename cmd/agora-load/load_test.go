@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,6 +119,15 @@ func TestRun(t *testing.T) {
 			t.Errorf("%s: no figures: %+v", name, d)
 		}
 	}
+	// The ack's parts are each vote's, and no part is longer than the whole.
+	for name, d := range map[string]Dist{"connection wait": rep.AckConnWait, "answer": rep.AckAnswer} {
+		if d.N != rep.Ack.N || d.Max > rep.Ack.Max || d.P50 > rep.Ack.P50 {
+			t.Errorf("ack part %s: %+v, for the ack %+v", name, d, rep.Ack)
+		}
+	}
+	if rep.AckAnswer.Max <= 0 {
+		t.Errorf("ack answer times missing: %+v", rep.AckAnswer)
+	}
 	if rep.Delivery.N != 4*202 {
 		t.Errorf("deliveries: %d, want %d (4 toggles × 202 sockets)", rep.Delivery.N, 4*202)
 	}
@@ -201,5 +211,33 @@ func TestParseFlags_Refusals(t *testing.T) {
 	cfg, err := parseFlags([]string{"-admin-password", "x", "-readers", "20", "-read-every", "200ms"}, io.Discard)
 	if err != nil || cfg.Readers != 20 || cfg.ReadEvery != 200*time.Millisecond {
 		t.Fatalf("readers flags: %+v, %v", cfg, err)
+	}
+}
+
+// Each node's phones share every HTTP client, so -http-conns connections
+// to each node: with two nodes and the phones going round-robin, a client
+// per phone index mod 4 gave each node half the clients, and half the
+// connections a node alone gets.
+func TestNetPool_EveryNodeUsesEveryClient(t *testing.T) {
+	for _, nodes := range []int{1, 2, 3} {
+		cfg := DefaultConfig()
+		cfg.Bases = make([]string, nodes)
+		p := newNetPool(cfg)
+		for node := range nodes {
+			used := map[*http.Client]bool{}
+			for i := node; i < 64; i += nodes {
+				used[p.httpClient(i)] = true
+			}
+			if len(used) != len(p.http) {
+				t.Errorf("%d nodes: node %d's phones use %d clients of %d", nodes, node, len(used), len(p.http))
+			}
+		}
+	}
+	args := []string{"-admin-password", "x", "-participants", "19000", "-http-conns", "600"}
+	if _, err := parseFlags(append(args, "-url", "http://a"), io.Discard); err != nil {
+		t.Errorf("19,000 sockets and 600 connections to one node: %v", err)
+	}
+	if _, err := parseFlags(append(args, "-url", "http://a,http://b"), io.Discard); err == nil {
+		t.Error("19,000 sockets and 600 connections to each of two nodes: accepted beyond the open files")
 	}
 }

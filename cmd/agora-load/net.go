@@ -72,8 +72,13 @@ func (p *netPool) dialer(i int) *net.Dialer {
 	return d
 }
 
-// httpClient returns the shared client participant i uses.
-func (p *netPool) httpClient(i int) *http.Client { return p.http[i%len(p.http)] }
+// httpClient returns the shared client participant i uses. Participant i
+// talks to node i mod the nodes; the rest of i over the nodes picks the
+// client, so each node's phones share every client, and so
+// cfg.HTTPConns connections.
+func (p *netPool) httpClient(i int) *http.Client {
+	return p.http[i/len(p.cfg.Bases)%len(p.http)]
+}
 
 // wsClient returns the client whose dialer socket number i uses.
 func (p *netPool) wsClient(i int) *http.Client { return p.ws[i/p.cfg.SocketsPerIP] }

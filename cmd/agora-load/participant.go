@@ -9,6 +9,7 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -32,6 +33,26 @@ type participant struct {
 	ackLat   time.Duration
 	sentAt   time.Time
 	ackAt    time.Time
+	ackParts ackParts // of the acknowledged attempt
+}
+
+// ackParts splits a vote's acknowledgement: the wait for one of the tool's
+// pooled connections, which is the tool's own queue, and the time from the
+// request written to the first byte of the answer, which is the server's
+// (and the machine's: a process that waits for a core waits here too).
+type ackParts struct {
+	connWait, answer time.Duration
+}
+
+// trace records p's parts on the request it returns.
+func (p *ackParts) trace(req *http.Request) *http.Request {
+	start := time.Now()
+	var wrote time.Time
+	return req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn:              func(httptrace.GotConnInfo) { p.connWait = time.Since(start) },
+		WroteRequest:         func(httptrace.WroteRequestInfo) { wrote = time.Now() },
+		GotFirstResponseByte: func() { p.answer = time.Since(wrote) },
+	}))
 }
 
 // cookie is the Cookie header the phone sends.
@@ -45,7 +66,8 @@ func (p *participant) cookie(code string) string {
 
 // request sends one of the phone's requests and reads the whole answer,
 // so that the keep-alive connection goes back to the pool.
-func (r *runner) request(ctx context.Context, p *participant, method, path, body string) (int, []byte, http.Header, error) {
+// parts, when not nil, gets the request's ackParts.
+func (r *runner) request(ctx context.Context, p *participant, method, path, body string, parts *ackParts) (int, []byte, http.Header, error) {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -60,6 +82,9 @@ func (r *runner) request(ctx context.Context, p *participant, method, path, body
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if parts != nil {
+		req = parts.trace(req)
 	}
 	resp, err := r.pool.httpClient(p.i).Do(req)
 	if err != nil {
@@ -85,7 +110,7 @@ func cookieValue(h http.Header, name string) string {
 // its snapshot.
 func (r *runner) join(ctx context.Context, p *participant) error {
 	t0 := time.Now()
-	status, b, h, err := r.request(ctx, p, http.MethodGet, "/api/v1/csrf", "")
+	status, b, h, err := r.request(ctx, p, http.MethodGet, "/api/v1/csrf", "", nil)
 	if err = r.check("csrf", status, err); err != nil {
 		return err
 	}
@@ -95,7 +120,7 @@ func (r *runner) join(ctx context.Context, p *participant) error {
 	}
 	p.csrfSeed, p.token = cookieValue(h, "agora_csrf"), tok.Token
 	status, _, h, err = r.request(ctx, p, http.MethodPost, "/api/v1/workshops/"+r.ws.JoinCode+"/join",
-		fmt.Sprintf(`{"nickname":"Téléphone %d"}`, p.i+1))
+		fmt.Sprintf(`{"nickname":"Téléphone %d"}`, p.i+1), nil)
 	if err = r.check("join", status, err); err != nil {
 		return err
 	}
@@ -162,8 +187,10 @@ func (r *runner) vote(ctx context.Context, p *participant) {
 	path := fmt.Sprintf("/api/v1/activities/%d/vote", r.poll.ID)
 	p.sentAt = time.Now()
 	for attempt := 1; ; attempt++ {
-		status, _, _, err := r.request(ctx, p, http.MethodPost, path, body)
+		var parts ackParts
+		status, _, _, err := r.request(ctx, p, http.MethodPost, path, body, &parts)
 		if err == nil && status == http.StatusOK {
+			p.ackParts = parts
 			p.ackAt = time.Now()
 			p.ackLat, p.acked = p.ackAt.Sub(p.sentAt), true
 			return

@@ -70,7 +70,9 @@ type Report struct {
 	CountsMatch  bool    `json:"counts_match"`  // every option's count equals the acked votes for it
 	VoteWindowMS float64 `json:"vote_window_ms"`
 	Ack          Dist    `json:"vote_ack"`
-	FinalTallyMS float64 `json:"final_tally_ms"` // last ack → projector shows the exact final tally; -1 never
+	AckConnWait  Dist    `json:"vote_ack_conn_wait"` // of which waiting for one of the tool's connections
+	AckAnswer    Dist    `json:"vote_ack_answer"`    // of which from the request written to the answer's first byte
+	FinalTallyMS float64 `json:"final_tally_ms"`     // last ack → projector shows the exact final tally; -1 never
 
 	OpenDelivery      Dist    `json:"open_delivery"` // the poll opening, to every socket
 	Delivery          Dist    `json:"delivery"`      // reveal/hide toggles, to every socket
@@ -154,6 +156,8 @@ func (r *Report) WriteTable(w io.Writer) {
 	line("votes", "%d sent, %d acked, %d counted in the store, %d lost, counts match: %v", r.VotesSent, r.VotesAcked, r.VotesCounted, r.VotesLost, r.CountsMatch)
 	line("vote window", "%.0f ms (first vote sent → last ack)", r.VoteWindowMS)
 	dist("vote ack", r.Ack)
+	dist("  of which, wait for a connection", r.AckConnWait)
+	dist("  of which, request written → answer", r.AckAnswer)
 	line("final tally on projector", "%.0f ms after the last ack", r.FinalTallyMS)
 	dist("delivery: poll opens", r.OpenDelivery)
 	dist(fmt.Sprintf("delivery: %d toggles", r.Broadcasts), r.Delivery)
