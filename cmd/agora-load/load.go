@@ -160,6 +160,7 @@ func (r *runner) phases(ctx context.Context, rep *Report) error {
 	}
 	joined := r.sampleAll(pids)
 	rep.ServerCPUJoinS = joined.CPUSeconds - idle.CPUSeconds
+	r.pool.warm(ctx, r.check)
 	r.logf("%d joined in %.1f s; resting %v", rep.Joined, rep.JoinWallS, r.cfg.Rest)
 	if err := sleep(ctx, r.cfg.Rest); err != nil {
 		return err
@@ -288,14 +289,16 @@ func (r *runner) voteBurst(ctx context.Context, rep *Report) error {
 }
 
 // writeAckLog writes one line per acknowledged vote: when it was sent, in
-// ms after the first vote, and how long its acknowledgement took, in ms.
+// ms after the first vote, how long its acknowledgement took, and that
+// time's parts (ackParts), in ms.
 // Plotted, it shows what the latency follows (a broadcast, a commit).
 func (r *runner) writeAckLog(first time.Time) error {
 	var b strings.Builder
-	b.WriteString("sent_ms ack_ms\n")
+	b.WriteString("sent_ms ack_ms conn_wait_ms answer_ms\n")
 	for _, p := range r.parts {
 		if p != nil && p.acked {
-			fmt.Fprintf(&b, "%.1f %.1f\n", ms(p.sentAt.Sub(first)), ms(p.ackLat))
+			fmt.Fprintf(&b, "%.1f %.1f %.1f %.1f\n", ms(p.sentAt.Sub(first)), ms(p.ackLat),
+				ms(p.ackParts.connWait), ms(p.ackParts.answer))
 		}
 	}
 	return os.WriteFile(r.cfg.AckLog, []byte(b.String()), 0o644)

@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,8 +149,15 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lines := strings.Split(strings.TrimSpace(string(acks)), "\n"); len(lines) != 1+rep.VotesAcked {
+	lines := strings.Split(strings.TrimSpace(string(acks)), "\n")
+	if len(lines) != 1+rep.VotesAcked {
 		t.Errorf("ack log: %d lines, want a header and %d votes", len(lines), rep.VotesAcked)
+	}
+	for _, l := range lines[1:] {
+		var sent, ack, wait, answer float64
+		if n, err := fmt.Sscan(l, &sent, &ack, &wait, &answer); n != 4 || err != nil || wait+answer > ack+0.2 {
+			t.Fatalf("ack log line %q: %d fields (%v), or parts longer than the ack", l, n, err)
+		}
 	}
 	out := filepath.Join(t.TempDir(), "report.json")
 	if err := rep.WriteJSONFile(out); err != nil {
@@ -239,5 +249,41 @@ func TestNetPool_EveryNodeUsesEveryClient(t *testing.T) {
 	}
 	if _, err := parseFlags(append(args, "-url", "http://a,http://b"), io.Discard); err == nil {
 		t.Error("19,000 sockets and 600 connections to each of two nodes: accepted beyond the open files")
+	}
+}
+
+// warm opens every connection the phones' transports may hold to each
+// node before the poll opens, and no more.
+func TestNetPool_WarmOpensEveryConnection(t *testing.T) {
+	var opened atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			t.Errorf("warm asked for %s", r.URL.Path)
+		}
+		time.Sleep(20 * time.Millisecond) // requests in flight together, as in a burst
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	cfg := DefaultConfig()
+	cfg.Bases, cfg.HTTPConns = []string{srv.URL}, 32
+	p := newNetPool(cfg)
+	var failed atomic.Int64
+	p.warm(t.Context(), func(op string, status int, err error) error {
+		if err != nil || status != http.StatusOK {
+			failed.Add(1)
+		}
+		return nil
+	})
+	if n := opened.Load(); n != 32 || failed.Load() != 0 {
+		t.Errorf("%d connections opened (%d requests failed), want 32", n, failed.Load())
+	}
+	p.warm(t.Context(), func(string, int, error) error { return nil })
+	if n := opened.Load(); n != 32 {
+		t.Errorf("warming again opened %d connections in all, want the same 32", n)
 	}
 }

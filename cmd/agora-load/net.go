@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -19,6 +21,7 @@ import (
 type netPool struct {
 	cfg     *Config
 	http    []*http.Client // participants' requests, by transport
+	perHost int            // connections of one transport to one node
 	readers *http.Client   // readers of the public results, on their own address
 	ws      []*http.Client // WebSocket handshakes, by source address
 }
@@ -36,6 +39,7 @@ func newNetPool(cfg *Config) *netPool {
 	// The HTTP transports use the source addresses after the sockets'.
 	ntr := min(4, cfg.HTTPConns)
 	per := (cfg.HTTPConns + ntr - 1) / ntr
+	p.perHost = per
 	for i := 0; i < ntr; i++ {
 		p.http = append(p.http, &http.Client{
 			Timeout: 30 * time.Second,
@@ -118,4 +122,37 @@ func (p *netPool) checkSourceAddrs(ctx context.Context) error {
 		ln.Close()
 	}
 	return nil
+}
+
+// warm opens the phones' shared connections to every node before the poll
+// opens, as many as each transport may hold. A phone that joined keeps its
+// keep-alive connection; the tool's pool, used by joins 64 at a time,
+// would otherwise dial most of its connections in the first second of the
+// burst, while the server sends the poll to every socket, and count that
+// wait in the votes' acknowledgements. Requests in flight together each
+// need a connection, so the transport dials them.
+func (p *netPool) warm(ctx context.Context, check func(op string, status int, err error) error) {
+	var wg sync.WaitGroup
+	for _, base := range p.cfg.Bases {
+		for _, c := range p.http {
+			for range p.perHost {
+				wg.Go(func() {
+					req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
+					if err != nil {
+						check("warm", 0, err)
+						return
+					}
+					resp, err := c.Do(req)
+					if err != nil {
+						check("warm", 0, err)
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					check("warm", resp.StatusCode, nil)
+				})
+			}
+		}
+	}
+	wg.Wait()
 }
