@@ -7,7 +7,8 @@ import (
 )
 
 // coalescer sends the latest data of each (topic, key) at most once per
-// interval. The first publication of a quiet key goes out at once; later
+// interval. The first publication of a quiet key goes out at once (after
+// an interval on the phones' topics: firstDelay); later
 // ones only replace the pending data until the interval is over, when the
 // pending data goes out and the interval starts again, or the key is
 // forgotten if nothing came. So the last state always goes out, at most one
@@ -46,6 +47,19 @@ func (c *coalescer) intervalOf(topic string) time.Duration {
 	return c.interval
 }
 
+// firstDelay is how long the first publication of a quiet key waits: none
+// on the projector's and the dashboard's topics, an interval on the
+// phones'. When a poll opens, its first tally would otherwise go to every
+// phone while the opening itself is still on its way to them, and the
+// first votes would wait behind both broadcasts; a phone shows figures no
+// better than once an interval anyway.
+func (c *coalescer) firstDelay(topic string) time.Duration {
+	if _, a, ok := ParseWorkshopTopic(topic); ok && a == Participants {
+		return c.phones
+	}
+	return 0
+}
+
 func (c *coalescer) publish(topic, key, typ string, data any, local bool) {
 	k := coalesceKey{topic, key, local}
 	c.mu.Lock()
@@ -57,7 +71,7 @@ func (c *coalescer) publish(topic, key, typ string, data any, local bool) {
 	if e == nil {
 		e = &coalesceEntry{}
 		c.entries[k] = e
-		e.timer = time.AfterFunc(0, func() { c.fire(k, e) }) // a quiet key goes out at once
+		e.timer = time.AfterFunc(c.firstDelay(topic), func() { c.fire(k, e) })
 	}
 	e.typ, e.data, e.pending = typ, data, true
 }

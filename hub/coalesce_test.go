@@ -139,12 +139,40 @@ func TestCoalescer_PhonesLessOften(t *testing.T) {
 	t.Logf("%d updates in %v: screen got %d, phone %d", n, elapsed.Round(time.Millisecond), onScreen, onPhone)
 }
 
+// A poll's first tally goes to the projector at once, and to the phones
+// an interval later: not on top of the poll's opening, which is still on
+// its way to them. Later tallies keep to one an interval.
+func TestCoalescer_PhonesFirstTallyWaitsAnInterval(t *testing.T) {
+	const phones = 300 * time.Millisecond
+	h, url := startHub(t, Config{CoalesceInterval: 10 * time.Millisecond, PhoneInterval: phones})
+	screen, phone := dial(t, url+"?topic=w:2:screen"), dial(t, url+"?topic=w:2:participants")
+	screen.next()
+	phone.next()
+	start := time.Now()
+	h.PublishLocalCoalesced("w:2:screen", "tally:1", "tally", 1)
+	h.PublishLocalCoalesced("w:2:participants", "tally:1", "tally", 1)
+	if m := screen.next(); string(m.Data) != "1" || time.Since(start) >= phones/2 {
+		t.Fatalf("projector got %s after %v, want 1 at once", m.Data, time.Since(start))
+	}
+	h.PublishLocalCoalesced("w:2:participants", "tally:1", "tally", 2)
+	m := phone.next()
+	if at := time.Since(start); string(m.Data) != "2" || at < phones-phones/10 {
+		t.Fatalf("phone got %s after %v, want the latest (2) after about %v", m.Data, at, phones)
+	}
+	// The next one, an interval later again, not at once.
+	h.PublishLocalCoalesced("w:2:participants", "tally:1", "tally", 3)
+	sent := time.Now()
+	if m := phone.next(); string(m.Data) != "3" || time.Since(sent) < phones/2 {
+		t.Fatalf("phone got %s %v after, want 3 about an interval later", m.Data, time.Since(sent))
+	}
+}
+
 // A latest value to a crowd goes out slice by slice: every socket gets it
 // once, the first slice at once and the last after the pauses, and a
 // socket that leaves meanwhile is skipped, not counted as dropped.
 func TestCoalescer_LatestPacedOverACrowd(t *testing.T) {
-	const gap = 300 * time.Millisecond
-	h, url := startHub(t, Config{PaceSlice: 2, PaceGap: gap})
+	const gap, interval = 300 * time.Millisecond, 50 * time.Millisecond
+	h, url := startHub(t, Config{PaceSlice: 2, PaceGap: gap, PhoneInterval: interval})
 	const topic = "w:13:participants"
 	var phones []*client
 	for range 6 { // three slices
@@ -156,8 +184,8 @@ func TestCoalescer_LatestPacedOverACrowd(t *testing.T) {
 	start := time.Now()
 	h.PublishLocalCoalesced(topic, "tally:1", "tally", 42)
 	first := phones[0].next()
-	if firstAt := time.Since(start); string(first.Data) != "42" || firstAt >= gap {
-		t.Fatalf("first slice got %s after %v, want 42 before %v", first.Data, firstAt, gap)
+	if firstAt := time.Since(start); string(first.Data) != "42" || firstAt >= interval+gap {
+		t.Fatalf("first slice got %s after %v, want 42 before %v", first.Data, firstAt, interval+gap)
 	}
 	phones[5].ws.CloseNow() // leaves while the value is on its way
 	for i, c := range phones[1:5] {
@@ -165,7 +193,7 @@ func TestCoalescer_LatestPacedOverACrowd(t *testing.T) {
 			t.Fatalf("phone %d got %s, want 42", i+1, m.Data)
 		}
 	}
-	if spread := time.Since(start); spread < gap {
+	if spread := time.Since(start); spread < interval+gap {
 		t.Fatalf("all slices within %v: not paced (gap %v)", spread, gap)
 	}
 	if d := h.Stats().Dropped; d != 0 {
