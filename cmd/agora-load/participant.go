@@ -47,11 +47,13 @@ type ackParts struct {
 // trace records p's parts on the request it returns.
 func (p *ackParts) trace(req *http.Request) *http.Request {
 	start := time.Now()
-	var wrote time.Time
+	// The transport writes the request and reads the answer on goroutines
+	// of its own, which nothing orders for the race detector.
+	var wrote atomic.Int64 // ns after start
 	return req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
 		GotConn:              func(httptrace.GotConnInfo) { p.connWait = time.Since(start) },
-		WroteRequest:         func(httptrace.WroteRequestInfo) { wrote = time.Now() },
-		GotFirstResponseByte: func() { p.answer = time.Since(wrote) },
+		WroteRequest:         func(httptrace.WroteRequestInfo) { wrote.Store(int64(time.Since(start))) },
+		GotFirstResponseByte: func() { p.answer = time.Since(start) - time.Duration(wrote.Load()) },
 	}))
 }
 
