@@ -39,9 +39,15 @@ func newCoalescer(h *Hub, interval, phones time.Duration) *coalescer {
 	return &coalescer{h: h, interval: interval, phones: phones, entries: map[coalesceKey]*coalesceEntry{}}
 }
 
+// phoneTopic reports whether topic is a workshop's participants' topic.
+func phoneTopic(topic string) bool {
+	_, a, ok := ParseWorkshopTopic(topic)
+	return ok && a == Participants
+}
+
 // intervalOf is the least time between two messages of a topic's key.
 func (c *coalescer) intervalOf(topic string) time.Duration {
-	if _, a, ok := ParseWorkshopTopic(topic); ok && a == Participants {
+	if phoneTopic(topic) {
 		return c.phones
 	}
 	return c.interval
@@ -54,7 +60,7 @@ func (c *coalescer) intervalOf(topic string) time.Duration {
 // first votes would wait behind both broadcasts; a phone shows figures no
 // better than once an interval anyway.
 func (c *coalescer) firstDelay(topic string) time.Duration {
-	if _, a, ok := ParseWorkshopTopic(topic); ok && a == Participants {
+	if phoneTopic(topic) {
 		return c.phones
 	}
 	return 0

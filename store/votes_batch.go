@@ -146,26 +146,32 @@ func (s *DB) upsertVotes(ctx context.Context, c *voteChunk, replaced []bool) err
 // in-process, and has no arrays: it gets the VALUES list.
 func (d *dialect) voteRows(vs []*agora.Vote, at any) (string, []any) {
 	if d.arrays {
-		var (
-			activity, participant, user, value []*int64
-			channel, choices, words            = make([]string, len(vs)), make([]string, len(vs)), make([]string, len(vs))
-		)
-		for i, v := range vs {
-			activity = append(activity, &v.ActivityID)
-			participant = append(participant, v.ParticipantID)
-			user = append(user, v.UserID)
-			var n *int64
-			if v.Value != nil {
-				n = new(int64(*v.Value))
-			}
-			value = append(value, n)
-			channel[i], choices[i], words[i] = string(v.Channel), jsonText(v.Choices), jsonText(v.Words)
+		return voteArrays(vs, at)
+	}
+	return voteValues(vs, at)
+}
+
+// voteArrays binds each column of vs as one array (NULLs as nil).
+func voteArrays(vs []*agora.Vote, at any) (string, []any) {
+	n := len(vs)
+	activity, value := make([]int64, n), make([]*int64, n)
+	participant, user := make([]*int64, n), make([]*int64, n)
+	channel, choices, words := make([]string, n), make([]string, n), make([]string, n)
+	for i, v := range vs {
+		activity[i], participant[i], user[i] = v.ActivityID, v.ParticipantID, v.UserID
+		if v.Value != nil {
+			value[i] = new(int64(*v.Value))
 		}
-		return `SELECT a, p, u, c, ch, w, v, $8::timestamptz, $8::timestamptz
+		channel[i], choices[i], words[i] = string(v.Channel), jsonText(v.Choices), jsonText(v.Words)
+	}
+	return `SELECT a, p, u, c, ch, w, v, $8::timestamptz, $8::timestamptz
 	FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[])
 	AS r(a, p, u, c, ch, w, v) WHERE true`,
-			[]any{activity, participant, user, channel, choices, words, value, at}
-	}
+		[]any{activity, participant, user, channel, choices, words, value, at}
+}
+
+// voteValues binds each field of vs as a placeholder of a VALUES list.
+func voteValues(vs []*agora.Vote, at any) (string, []any) {
 	var q strings.Builder
 	q.WriteString("VALUES ")
 	args := make([]any, 0, 8*len(vs))

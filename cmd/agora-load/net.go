@@ -137,22 +137,27 @@ func (p *netPool) warm(ctx context.Context, check func(op string, status int, er
 		for _, c := range p.http {
 			for range p.perHost {
 				wg.Go(func() {
-					req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
-					if err != nil {
-						check("warm", 0, err)
-						return
-					}
-					resp, err := c.Do(req)
-					if err != nil {
-						check("warm", 0, err)
-						return
-					}
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					check("warm", resp.StatusCode, nil)
+					status, err := healthz(ctx, c, base)
+					check("warm", status, err)
 				})
 			}
 		}
 	}
 	wg.Wait()
+}
+
+// healthz asks base for /healthz through c and reads the whole answer, so
+// that the connection goes back to c's pool.
+func healthz(ctx context.Context, c *http.Client, base string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, err
 }
