@@ -132,10 +132,12 @@ func (c *conn) writeLoop(initial []*frame) {
 	// every message wakes 10,000 writers, and a two-way select costs more
 	// than a receive. halt wakes an idle writer with a nil frame.
 	for f := range c.send {
-		if f == nil || c.halted.Load() {
+		if f == nil {
 			return
 		}
-		if !c.write(f) {
+		ok := !c.halted.Load() && c.write(f)
+		f.written()
+		if !ok {
 			return
 		}
 	}
