@@ -41,6 +41,7 @@ type Config struct {
 	SocketsPerIP    int           // sockets per loopback source address
 	SourceNet       string        // first three octets of the source addresses, e.g. "127.0.0"
 	SourceFirst     int           // last octet of the first source address
+	VoteProcess     bool          // votes leave from a process of their own (see voter.go)
 
 	ServerPIDs []int         // servers whose RSS and CPU are read from /proc
 	Duration   time.Duration // hard cap on the whole run
@@ -67,6 +68,7 @@ func DefaultConfig() *Config {
 		SocketsPerIP:    5000,
 		SourceNet:       "127.0.0",
 		SourceFirst:     10,
+		VoteProcess:     true,
 		Duration:        2 * time.Minute,
 	}
 }
@@ -94,6 +96,7 @@ func parseFlags(args []string, stderr io.Writer) (*Config, error) {
 	fs.IntVar(&c.SocketsPerIP, "sockets-per-ip", c.SocketsPerIP, "WebSockets per loopback source address")
 	fs.StringVar(&c.SourceNet, "source-net", c.SourceNet, "source addresses are NET.FIRST, NET.FIRST+1, … (empty: let the kernel choose)")
 	fs.IntVar(&c.SourceFirst, "source-first", c.SourceFirst, "last octet of the first source address")
+	fs.BoolVar(&c.VoteProcess, "vote-process", c.VoteProcess, "send the votes from a second process, whose Go scheduler does not queue their answers behind the sockets' readers (false: from this one)")
 	fs.StringVar(&pids, "server-pid", "", "server process IDs, comma-separated, to read RSS and CPU from /proc (e.g. $(pgrep -f /tmp/agora))")
 	fs.DurationVar(&c.Duration, "duration", c.Duration, "hard cap on the whole run")
 	fs.StringVar(&c.JSONFile, "json", "", "also write the report as JSON to this file")

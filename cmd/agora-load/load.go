@@ -25,6 +25,8 @@ type runner struct {
 	ws    *workshop
 	poll  *poll
 
+	voter *voteProcess // sends the votes; nil: this process does
+
 	parts   []*participant
 	sockets []*socket // participants by index, then the screen and the facilitator; nil: not open
 	screen  *socket
@@ -61,7 +63,7 @@ func Run(ctx context.Context, cfg *Config, log io.Writer) (*Report, error) {
 	r := &runner{cfg: cfg, ctx: ctx, log: log, pool: newNetPool(cfg)}
 	defer r.pool.close()
 	rep := &Report{Label: cfg.Label, Started: time.Now(), URLs: cfg.Bases, Participants: cfg.Participants,
-		VoteSpreadMS: ms(cfg.VoteSpread), Broadcasts: cfg.Broadcasts, ServerPIDs: cfg.ServerPIDs, FinalTallyMS: -1,
+		VoteSpreadMS: ms(cfg.VoteSpread), VoteProcess: cfg.VoteProcess, Broadcasts: cfg.Broadcasts, ServerPIDs: cfg.ServerPIDs, FinalTallyMS: -1,
 		SourceAddressesPerRun: r.pool.addresses(), HTTPConnectionsPerRun: cfg.HTTPConns, ParticipantsHideResults: cfg.HideResults,
 		Readers: cfg.Readers, ReadEveryMS: ms(cfg.ReadEvery)}
 	if err := r.setup(ctx); err != nil {
@@ -160,7 +162,18 @@ func (r *runner) phases(ctx context.Context, rep *Report) error {
 	}
 	joined := r.sampleAll(pids)
 	rep.ServerCPUJoinS = joined.CPUSeconds - idle.CPUSeconds
-	r.pool.warm(ctx, r.check)
+	if r.cfg.VoteProcess {
+		v, err := startVoteProcess(r.cfg, r.log, r.votedAway)
+		if err != nil {
+			return err
+		}
+		r.voter = v
+		defer r.stopVoteProcess(rep)
+		r.pool.close() // the joins' connections: the vote process has its own
+
+	} else {
+		r.pool.warm(ctx, r.check)
+	}
 	r.logf("%d joined in %.1f s; resting %v", rep.Joined, rep.JoinWallS, r.cfg.Rest)
 	if err := sleep(ctx, r.cfg.Rest); err != nil {
 		return err
@@ -187,6 +200,15 @@ func (r *runner) phases(ctx context.Context, rep *Report) error {
 		return err
 	}
 	return r.broadcastWindow(ctx, rep)
+}
+
+// stopVoteProcess ends the vote process once its votes are answered, and
+// counts its CPU as the tool's.
+func (r *runner) stopVoteProcess(rep *Report) {
+	if err := r.voter.close(); err != nil {
+		r.stats.fail("vote process", err)
+	}
+	rep.VoteProcessCPUS = round2(r.voter.cpu.Seconds())
 }
 
 // joinAll joins every participant, a few at a time.
@@ -438,7 +460,7 @@ func (r *runner) finish(rep *Report) {
 	rep.SocketErrors += rep.Participants - rep.Joined
 	rep.Failures = r.stats.snapshot()
 	if self, err := readProc(os.Getpid()); err == nil {
-		rep.LoadCPUS, rep.LoadRSSMiB = round2(self.CPUSeconds), mib(self.RSS)
+		rep.LoadCPUS, rep.LoadRSSMiB = round2(self.CPUSeconds+rep.VoteProcessCPUS), mib(self.RSS)
 	}
 	rep.DurationS = round1(time.Since(rep.Started).Seconds())
 	rep.Checks, rep.Targets = checks(rep), targets(rep)

@@ -27,6 +27,14 @@ const (
 	testAdminPassword = "correct horse battery staple"
 )
 
+// TestMain lets the test binary be the vote process, as agora-load is.
+func TestMain(m *testing.M) {
+	if os.Getenv(voteProcessEnv) != "" {
+		os.Exit(runVoteProcess(os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
 // startServer runs Agora in this process, wired as cmd/agora wires it, on
 // a fresh SQLite database and a free loopback port.
 func startServer(t *testing.T) string {
@@ -78,11 +86,19 @@ func startServer(t *testing.T) string {
 }
 
 // TestRun drives a small workshop end to end and checks that nothing is
-// lost and every figure is there. Speed targets are not checked here: the
-// machine running the tests is not the benchmark's.
+// lost and every figure is there, with the votes sent from the vote
+// process (the default) and from the tool's own. Speed targets are not
+// checked here: the machine running the tests is not the benchmark's.
 func TestRun(t *testing.T) {
+	for _, proc := range []bool{true, false} {
+		t.Run(fmt.Sprintf("vote-process=%v", proc), func(t *testing.T) { testRun(t, proc) })
+	}
+}
+
+func testRun(t *testing.T, voteProcess bool) {
 	base := startServer(t)
 	cfg := DefaultConfig()
+	cfg.VoteProcess = voteProcess
 	cfg.Bases = []string{base}
 	cfg.AdminPassword = testAdminPassword
 	cfg.Participants = 200
@@ -138,6 +154,9 @@ func TestRun(t *testing.T) {
 	// at least once, however slow a loaded machine makes the reads.
 	if rep.Reads.N < cfg.Readers || rep.ReadErrors != 0 || rep.Reads.Max <= 0 {
 		t.Errorf("public results reads: %+v, %d errors", rep.Reads, rep.ReadErrors)
+	}
+	if rep.VoteProcess != voteProcess || voteProcess != (rep.VoteProcessCPUS > 0) || rep.LoadCPUS < rep.VoteProcessCPUS {
+		t.Errorf("vote process %v: reported %v, CPU %.2f s of the tool's %.2f s", voteProcess, rep.VoteProcess, rep.VoteProcessCPUS, rep.LoadCPUS)
 	}
 	if rep.BroadcastMessages == 0 || rep.RSSRestMiB == 0 || rep.ServerCPUTotalS == 0 || rep.LoadCPUS == 0 {
 		t.Errorf("process figures missing: %+v", rep)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
@@ -70,17 +71,27 @@ func (p *participant) cookie(code string) string {
 // so that the keep-alive connection goes back to the pool.
 // parts, when not nil, gets the request's ackParts.
 func (r *runner) request(ctx context.Context, p *participant, method, path, body string, parts *ackParts) (int, []byte, http.Header, error) {
+	var cookie string
+	if p.csrfSeed != "" {
+		cookie = p.cookie(r.ws.JoinCode)
+	}
+	return doRequest(ctx, r.pool.httpClient(p.i), method, r.cfg.Bases[p.node]+path, body, cookie, p.token, parts)
+}
+
+// doRequest sends a phone's request through client, with its cookies and
+// CSRF token when it has them, and reads the whole answer.
+func doRequest(ctx context.Context, client *http.Client, method, url, body, cookie, token string, parts *ackParts) (int, []byte, http.Header, error) {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, r.cfg.Bases[p.node]+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	if p.csrfSeed != "" {
-		req.Header.Set("Cookie", p.cookie(r.ws.JoinCode))
-		req.Header.Set("X-CSRF-Token", p.token)
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+		req.Header.Set("X-CSRF-Token", token)
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
@@ -88,7 +99,7 @@ func (r *runner) request(ctx context.Context, p *participant, method, path, body
 	if parts != nil {
 		req = parts.trace(req)
 	}
-	resp, err := r.pool.httpClient(p.i).Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, nil, nil, err
 	}
@@ -179,38 +190,50 @@ func (r *runner) onParticipantEvent(p *participant) func(*socket, event) {
 	return func(s *socket, ev event) { r.deliver(s, ev, claim) }
 }
 
-// vote casts the phone's vote, retrying with the same idempotency key
-// after a network error or a 5xx, as participant.js does.
+// vote casts the phone's vote: from the vote process when there is one,
+// from this one otherwise.
 func (r *runner) vote(ctx context.Context, p *participant) {
-	defer r.votes.Done()
 	p.choice = r.poll.Options[p.i%len(r.poll.Options)].ID
-	key := newKey()
-	body := fmt.Sprintf(`{"choices":[%d],"idempotency_key":%q}`, p.choice, key)
-	path := fmt.Sprintf("/api/v1/activities/%d/vote", r.poll.ID)
-	p.sentAt = time.Now()
-	for attempt := 1; ; attempt++ {
-		var parts ackParts
-		status, _, _, err := r.request(ctx, p, http.MethodPost, path, body, &parts)
-		if err == nil && status == http.StatusOK {
-			p.ackParts = parts
-			p.ackAt = time.Now()
-			p.ackLat, p.acked = p.ackAt.Sub(p.sentAt), true
-			return
+	body := fmt.Sprintf(`{"choices":[%d],"idempotency_key":%q}`, p.choice, newKey())
+	url := r.cfg.Bases[p.node] + fmt.Sprintf("/api/v1/activities/%d/vote", r.poll.ID)
+	if r.voter != nil {
+		err := r.voter.send(voteOrder{I: p.i, URL: url, Body: body, Cookie: p.cookie(r.ws.JoinCode), Token: p.token})
+		if err != nil {
+			r.check("vote", 0, err)
+			r.votes.Done()
 		}
-		op := "vote"
-		retry := err != nil || status >= 500 || status == http.StatusTooManyRequests
-		if retry && attempt < 4 && ctx.Err() == nil {
-			op = "vote (retried)"
+		return
+	}
+	defer r.votes.Done()
+	out := castVote(ctx, func(parts *ackParts) (int, error) {
+		status, _, _, err := doRequest(ctx, r.pool.httpClient(p.i), http.MethodPost, url, body, p.cookie(r.ws.JoinCode), p.token, parts)
+		return status, err
+	}, func(op string, status int, err error) { r.check(op, status, err) })
+	p.voted(out)
+}
+
+// voted records the outcome of p's vote.
+func (p *participant) voted(o voteOutcome) {
+	p.sentAt = o.SentAt
+	if o.Acked {
+		p.ackAt, p.ackLat, p.acked = o.AckAt, o.AckAt.Sub(o.SentAt), true
+		p.ackParts = ackParts{connWait: o.Parts.ConnWait, answer: o.Parts.Answer}
+	}
+}
+
+// votedAway records a vote the vote process sent: its outcome and its
+// failed attempts.
+func (r *runner) votedAway(o voteOutcome) {
+	defer r.votes.Done()
+	for _, f := range o.Fails {
+		var err error
+		if f.Err != "" {
+			err = errors.New(f.Err)
 		}
-		r.check(op, status, err)
-		if op == "vote" {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
-		}
+		r.check(f.Op, f.Status, err)
+	}
+	if p := r.parts[o.I]; p != nil {
+		p.voted(o)
 	}
 }
 

@@ -100,7 +100,9 @@ type Report struct {
 	ServerCPUJoinS          float64 `json:"server_cpu_join_s"`
 	ServerCPUVoteS          float64 `json:"server_cpu_vote_s"`
 	ServerCPUTotalS         float64 `json:"server_cpu_total_s"` // from the first join to the end
-	LoadCPUS                float64 `json:"load_tool_cpu_s"`
+	LoadCPUS                float64 `json:"load_tool_cpu_s"`    // the vote process's included
+	VoteProcess             bool    `json:"vote_process"`       // the votes left from a process of their own
+	VoteProcessCPUS         float64 `json:"vote_process_cpu_s"`
 	LoadRSSMiB              float64 `json:"load_tool_rss_mib"`
 	Checks                  []Check `json:"checks"`
 	Targets                 []Check `json:"targets"`
@@ -172,7 +174,7 @@ func (r *Report) WriteTable(w io.Writer) {
 	line("server RSS", "%.1f MiB idle → %.1f MiB at rest → %.1f MiB end", r.RSSBaselineMiB, r.RSSRestMiB, r.RSSEndMiB)
 	line("server RSS per participant", "%.1f KiB (whole RSS at rest / joined); %.1f KiB (growth over idle / joined)", r.RSSPerParticipantKiB, r.RSSDeltaPerPartKiB)
 	line("server CPU", "join %.2f s, vote %.2f s, total %.2f s", r.ServerCPUJoinS, r.ServerCPUVoteS, r.ServerCPUTotalS)
-	line("load tool", "CPU %.2f s, RSS %.1f MiB", r.LoadCPUS, r.LoadRSSMiB)
+	line("load tool", "CPU %.2f s (of which the vote process %.2f s), RSS %.1f MiB", r.LoadCPUS, r.VoteProcessCPUS, r.LoadRSSMiB)
 	keys := make([]string, 0, len(r.Failures))
 	for k := range r.Failures {
 		keys = append(keys, k)
