@@ -132,12 +132,10 @@ func (c *conn) writeLoop(initial []*frame) {
 	// every message wakes 10,000 writers, and a two-way select costs more
 	// than a receive. halt wakes an idle writer with a nil frame.
 	for f := range c.send {
-		if f == nil {
+		if f == nil || c.halted.Load() {
 			return
 		}
-		ok := !c.halted.Load() && c.write(f)
-		f.written()
-		if !ok {
+		if !c.write(f) {
 			return
 		}
 	}

@@ -36,13 +36,10 @@ type Config struct {
 	// few: ten tallies a second to 10,000 phones would take most of a core
 	// to write, for figures a phone shows no better than once a second.
 	PhoneInterval time.Duration
-	// PaceSlice and PaceGap spread a message over a topic of many
-	// sockets, PaceSlice at a time (256), so that requests arriving
-	// meanwhile are not queued behind thousands of writers. A latest value
-	// (a tally, a count) goes to a slice every PaceGap (10 ms): 10,000
-	// phones get it within 0.4 s. An event goes to the next slice as soon
-	// as the sockets of the one before have written it, or 5 PaceGaps
-	// later at most.
+	// PaceSlice and PaceGap spread a latest value (a tally, a count) over
+	// a topic of many sockets: PaceSlice sockets at a time (256), PaceGap
+	// apart (10 ms), so that requests arriving meanwhile are not queued
+	// behind thousands of writers. 10,000 phones get it within 0.4 s.
 	PaceSlice int
 	PaceGap   time.Duration
 	// SendQueue is how many messages wait for a slow socket before it is
@@ -103,11 +100,6 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-}
-
-// pacing is how the topics of this hub spread a message over a crowd.
-func (c *Config) pacing() pacing {
-	return pacing{slice: c.PaceSlice, gap: c.PaceGap, wait: 5 * c.PaceGap}
 }
 
 // Snapshotter returns the whole state of a topic, as the server sees it in

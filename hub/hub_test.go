@@ -326,8 +326,8 @@ func TestHub_StuckWriteClosed(t *testing.T) {
 }
 
 // Events to more sockets than a pacing slice, from publishers racing each
-// other, reach every socket once and in order, one joining midway included:
-// they are spread a slice at a time, one event after the other.
+// other, reach every socket once and in order, one joining midway included
+// (only latest values are paced; events must never be).
 func TestHub_CrowdEventsInOrder(t *testing.T) {
 	h, url := startHub(t, Config{PaceSlice: 3, PaceGap: 50 * time.Millisecond, SendQueue: 512})
 	const topic, n = "w:14:participants", 200

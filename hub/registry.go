@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -17,16 +16,6 @@ type frame struct {
 	seq  uint64
 	wire []byte // the WebSocket text frame: header, then the message
 	kind frameKind
-	// slice, on an event spread over a crowd, counts the sockets of one
-	// slice that have yet to write it (see spread); nil otherwise.
-	slice *fanSlice
-}
-
-// written tells f's slice, if any, that one more socket is done with it.
-func (f *frame) written() {
-	if f.slice != nil {
-		f.slice.done(1)
-	}
 }
 
 // newFrame frames msg as one WebSocket text message.
@@ -57,141 +46,36 @@ type topic struct {
 	snapAt   time.Time
 	lastSeq  uint64 // highest seq delivered here (guarded by mu)
 
-	// fanQ holds the frames waiting for the topic's fan-out, in the order
-	// deliver got them; fanning is set while the fan-out runs. Both are
-	// guarded by mu.
-	fanQ    []*frame
-	fanning bool
-
-	pace pacing // how a message spreads over a crowd
+	pace pacing // how a latest value spreads over a crowd
 }
 
-// deliver queues f on every socket of the topic without blocking its
-// caller, the broker's goroutine, which every topic shares. A topic of a
-// slice of sockets or fewer gets f at once; a crowd gets it from the
-// topic's fan-out goroutine, a slice at a time (see spread). Frames keep
-// the order deliver got them in, on every socket.
+// deliver queues f on every socket of the topic without blocking.
 func (t *topic) deliver(f *frame) {
-	t.mu.Lock() // write lock: lastSeq and the fan-out's queue
+	t.mu.Lock() // write lock: lastSeq, and slow sockets are removed below
 	if f.kind == frameEvent && f.seq > t.lastSeq {
 		t.lastSeq = f.seq
 	}
-	if t.fanning || len(t.conns) > t.pace.slice {
-		t.fanQ = append(t.fanQ, f)
-		if !t.fanning {
-			t.fanning = true
-			go t.fanOut()
-		}
-		t.mu.Unlock()
-		return
-	}
-	_, slow := offer(f, t.conns)
+	slow := offer(f, t.conns)
 	t.mu.Unlock()
-	dropAll(slow)
-}
-
-// fanOut spreads the queued frames over the topic's sockets, one frame
-// after the other, and ends when the queue is empty. A socket that joins
-// meanwhile already has what its initial state covers: the frame was in
-// the broker's log before deliver got it.
-func (t *topic) fanOut() {
-	for {
-		t.mu.Lock()
-		if len(t.fanQ) == 0 {
-			t.fanQ, t.fanning = nil, false
-			t.mu.Unlock()
-			return
-		}
-		f := t.fanQ[0]
-		t.fanQ[0] = nil
-		t.fanQ = t.fanQ[1:]
-		conns := slices.Clone(t.conns)
-		t.mu.Unlock()
-		t.spread(f, conns)
-	}
-}
-
-// spread queues f on conns a slice at a time, each slice once the sockets
-// of the one before have written it, or pace.wait later at most (a socket
-// that left with f queued never writes it). Queued on 10,000 sockets at
-// once, an event woke 10,000 writers together, and the votes that its
-// first readers sent meanwhile waited behind every one of them; now they
-// wait behind a slice, and the event still goes as fast as the writers.
-func (t *topic) spread(f *frame, conns []*conn) {
-	n := t.pace.slice
-	for i := 0; i < len(conns); i += n {
-		part := conns[i:min(i+n, len(conns))]
-		if i+n >= len(conns) { // the last slice: nothing waits for it
-			t.deliverTo(f, part)
-			return
-		}
-		s := newFanSlice(len(part))
-		sf := *f
-		sf.slice = s
-		s.done(len(part) - t.deliverTo(&sf, part))
-		s.wait(t.pace.wait)
-	}
-}
-
-// fanSlice counts down the sockets of one slice that have yet to write
-// its frame, and is ready when at most an eighth are left: one socket
-// stuck in a write must not hold back the crowd.
-type fanSlice struct {
-	left  atomic.Int64
-	at    int64 // ready at or below this many left
-	ready chan struct{}
-}
-
-func newFanSlice(n int) *fanSlice {
-	s := &fanSlice{at: int64(n / 8), ready: make(chan struct{})}
-	s.left.Store(int64(n))
-	return s
-}
-
-// done counts k more sockets done. Counts only go down, so exactly one
-// call crosses the mark and closes ready.
-func (s *fanSlice) done(k int) {
-	if k <= 0 {
-		return
-	}
-	if left := s.left.Add(-int64(k)); left <= s.at && left+int64(k) > s.at {
-		close(s.ready)
-	}
-}
-
-// wait returns once the slice is ready, or after d.
-func (s *fanSlice) wait(d time.Duration) {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-s.ready:
-	case <-timer.C:
+	for _, c := range slow {
+		c.drop()
 	}
 }
 
 // offer queues f on each of conns still attached, without blocking, and
-// returns how many took it and those whose queue is full. The caller
-// holds the topic's lock.
-func offer(f *frame, conns []*conn) (queued int, slow []*conn) {
+// returns those whose queue is full. The caller holds the topic's lock.
+func offer(f *frame, conns []*conn) (slow []*conn) {
 	for _, c := range conns {
 		if c.idx < 0 { // left since the caller took the list
 			continue
 		}
 		select {
 		case c.send <- f:
-			queued++
 		default:
 			slow = append(slow, c)
 		}
 	}
-	return queued, slow
-}
-
-// dropAll closes the sockets that could not keep up.
-func dropAll(slow []*conn) {
-	for _, c := range slow {
-		c.drop()
-	}
+	return slow
 }
 
 // deliverLatest queues a latest message, numbered with the topic's last
@@ -226,21 +110,20 @@ func (t *topic) deliverLatest(head, tail []byte) {
 	}
 }
 
-// pacing is how a message spreads over a crowd.
+// pacing is how deliverLatest spreads a value over a crowd.
 type pacing struct {
 	slice int           // sockets queued at once
-	gap   time.Duration // a latest value: the pause between two slices
-	wait  time.Duration // an event: the longest wait for a slice's writers
+	gap   time.Duration // pause between two slices
 }
 
-// deliverTo queues f on those of conns still attached to the topic, and
-// returns how many took it.
-func (t *topic) deliverTo(f *frame, conns []*conn) (queued int) {
+// deliverTo queues f on those of conns still attached to the topic.
+func (t *topic) deliverTo(f *frame, conns []*conn) {
 	t.mu.RLock()
-	queued, slow := offer(f, conns)
+	slow := offer(f, conns)
 	t.mu.RUnlock()
-	dropAll(slow)
-	return queued
+	for _, c := range slow {
+		c.drop()
+	}
 }
 
 // internalSub is a subscriber of this node's own code to a broker channel,
@@ -309,7 +192,7 @@ func (h *Hub) attach(c *conn) error {
 	}
 	t := h.topics[c.topicName]
 	if t == nil {
-		t = &topic{name: c.topicName, members: map[string]int{}, pace: h.cfg.pacing()}
+		t = &topic{name: c.topicName, members: map[string]int{}, pace: pacing{h.cfg.PaceSlice, h.cfg.PaceGap}}
 		h.topics[c.topicName] = t
 	}
 	t.mu.Lock()
