@@ -170,7 +170,6 @@ func (r *runner) phases(ctx context.Context, rep *Report) error {
 		r.voter = v
 		defer r.stopVoteProcess(rep)
 		r.pool.close() // the joins' connections: the vote process has its own
-
 	} else {
 		r.pool.warm(ctx, r.check)
 	}
@@ -291,7 +290,7 @@ func (r *runner) voteBurst(ctx context.Context, rep *Report) error {
 		if p.acked {
 			rep.VotesAcked++
 			acks = append(acks, p.ackLat)
-			waits, answers = append(waits, p.ackParts.connWait), append(answers, p.ackParts.answer)
+			waits, answers = append(waits, p.ackParts.ConnWait), append(answers, p.ackParts.Answer)
 			if p.ackAt.After(last) {
 				last = p.ackAt
 			}
@@ -320,7 +319,7 @@ func (r *runner) writeAckLog(first time.Time) error {
 	for _, p := range r.parts {
 		if p != nil && p.acked {
 			fmt.Fprintf(&b, "%.1f %.1f %.1f %.1f\n", ms(p.sentAt.Sub(first)), ms(p.ackLat),
-				ms(p.ackParts.connWait), ms(p.ackParts.answer))
+				ms(p.ackParts.ConnWait), ms(p.ackParts.Answer))
 		}
 	}
 	return os.WriteFile(r.cfg.AckLog, []byte(b.String()), 0o644)

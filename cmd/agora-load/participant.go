@@ -42,7 +42,8 @@ type participant struct {
 // request written to the first byte of the answer, which is the server's
 // (and the machine's: a process that waits for a core waits here too).
 type ackParts struct {
-	connWait, answer time.Duration
+	ConnWait time.Duration `json:"conn_wait"`
+	Answer   time.Duration `json:"answer"`
 }
 
 // trace records p's parts on the request it returns.
@@ -52,9 +53,9 @@ func (p *ackParts) trace(req *http.Request) *http.Request {
 	// of its own, which nothing orders for the race detector.
 	var wrote atomic.Int64 // ns after start
 	return req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
-		GotConn:              func(httptrace.GotConnInfo) { p.connWait = time.Since(start) },
+		GotConn:              func(httptrace.GotConnInfo) { p.ConnWait = time.Since(start) },
 		WroteRequest:         func(httptrace.WroteRequestInfo) { wrote.Store(int64(time.Since(start))) },
-		GotFirstResponseByte: func() { p.answer = time.Since(start) - time.Duration(wrote.Load()) },
+		GotFirstResponseByte: func() { p.Answer = time.Since(start) - time.Duration(wrote.Load()) },
 	}))
 }
 
@@ -195,8 +196,9 @@ func (r *runner) onParticipantEvent(p *participant) func(*socket, event) {
 func (r *runner) vote(ctx context.Context, p *participant) {
 	p.choice = r.poll.Options[p.i%len(r.poll.Options)].ID
 	body := fmt.Sprintf(`{"choices":[%d],"idempotency_key":%q}`, p.choice, newKey())
-	url := r.cfg.Bases[p.node] + fmt.Sprintf("/api/v1/activities/%d/vote", r.poll.ID)
+	path := fmt.Sprintf("/api/v1/activities/%d/vote", r.poll.ID)
 	if r.voter != nil {
+		url := r.cfg.Bases[p.node] + path
 		err := r.voter.send(voteOrder{I: p.i, URL: url, Body: body, Cookie: p.cookie(r.ws.JoinCode), Token: p.token})
 		if err != nil {
 			r.check("vote", 0, err)
@@ -206,7 +208,7 @@ func (r *runner) vote(ctx context.Context, p *participant) {
 	}
 	defer r.votes.Done()
 	out := castVote(ctx, func(parts *ackParts) (int, error) {
-		status, _, _, err := doRequest(ctx, r.pool.httpClient(p.i), http.MethodPost, url, body, p.cookie(r.ws.JoinCode), p.token, parts)
+		status, _, _, err := r.request(ctx, p, http.MethodPost, path, body, parts)
 		return status, err
 	}, func(op string, status int, err error) { r.check(op, status, err) })
 	p.voted(out)
@@ -217,7 +219,7 @@ func (p *participant) voted(o voteOutcome) {
 	p.sentAt = o.SentAt
 	if o.Acked {
 		p.ackAt, p.ackLat, p.acked = o.AckAt, o.AckAt.Sub(o.SentAt), true
-		p.ackParts = ackParts{connWait: o.Parts.ConnWait, answer: o.Parts.Answer}
+		p.ackParts = o.Parts
 	}
 }
 

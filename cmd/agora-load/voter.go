@@ -47,13 +47,8 @@ type voteOutcome struct {
 	Acked  bool          `json:"acked"`
 	SentAt time.Time     `json:"sent_at"`
 	AckAt  time.Time     `json:"ack_at"`
-	Parts  ackPartsJSON  `json:"parts"`
+	Parts  ackParts      `json:"parts"`
 	Fails  []attemptFail `json:"fails,omitempty"`
-}
-
-type ackPartsJSON struct {
-	ConnWait time.Duration `json:"conn_wait"`
-	Answer   time.Duration `json:"answer"`
 }
 
 // attemptFail is one failed attempt at a vote.
@@ -73,7 +68,7 @@ func castVote(ctx context.Context, send func(*ackParts) (int, error), fail func(
 		status, err := send(&parts)
 		if err == nil && status == http.StatusOK {
 			out.Acked, out.AckAt = true, time.Now()
-			out.Parts = ackPartsJSON{parts.connWait, parts.answer}
+			out.Parts = parts
 			return out
 		}
 		op := "vote"
