@@ -168,7 +168,7 @@ func (r *runner) phases(ctx context.Context, rep *Report) error {
 			return err
 		}
 		r.voter = v
-		defer r.stopVoteProcess(rep)
+		defer r.stopVoteProcess(ctx, rep)
 		r.pool.close() // the joins' connections: the vote process has its own
 	} else {
 		r.pool.warm(ctx, r.check)
@@ -203,8 +203,8 @@ func (r *runner) phases(ctx context.Context, rep *Report) error {
 
 // stopVoteProcess ends the vote process once its votes are answered, and
 // counts its CPU as the tool's.
-func (r *runner) stopVoteProcess(rep *Report) {
-	if err := r.voter.close(); err != nil {
+func (r *runner) stopVoteProcess(ctx context.Context, rep *Report) {
+	if err := r.voter.close(ctx); err != nil {
 		r.stats.fail("vote process", err)
 	}
 	rep.VoteProcessCPUS = round2(r.voter.cpu.Seconds())

@@ -161,7 +161,9 @@ func (v *voteProcess) read(out *bufio.Scanner, onOutcome func(voteOutcome)) {
 	}
 }
 
-// send hands a vote to the process.
+// send hands a vote to the process. The lock is held while writing, so
+// the sweep of read, after the process's end, fails each vote once: either
+// it sees the vote pending, or send has already returned its error.
 func (v *voteProcess) send(o voteOrder) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -174,10 +176,16 @@ func (v *voteProcess) send(o voteOrder) error {
 }
 
 // close lets the process finish the votes it has, waits for it, and keeps
-// its CPU time.
-func (v *voteProcess) close() error {
+// its CPU time. Once ctx is done (the run's time is up), it kills it: the
+// votes still in flight fail.
+func (v *voteProcess) close(ctx context.Context) error {
 	v.in.Close()
-	<-v.done
+	select {
+	case <-v.done:
+	case <-ctx.Done():
+		v.cmd.Process.Kill()
+		<-v.done
+	}
 	err := v.cmd.Wait()
 	if st := v.cmd.ProcessState; st != nil {
 		v.cpu = st.UserTime() + st.SystemTime()

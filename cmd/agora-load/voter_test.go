@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -117,7 +118,39 @@ func TestVoteProcess_DeathFailsItsVotes(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no outcome for the vote of a dead process")
 	}
-	if err := v.close(); err == nil {
+	if err := v.close(context.Background()); err == nil {
 		t.Error("close: no error for a killed process")
+	}
+}
+
+// A run whose time is up does not wait for the votes still in flight: the
+// vote process is killed, and those votes fail.
+func TestVoteProcess_CloseAtDeadlineKills(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			<-release
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	cfg := DefaultConfig()
+	cfg.Bases, cfg.HTTPConns, cfg.SourceNet, cfg.Duration = []string{srv.URL}, 2, "", time.Minute
+	var failed atomic.Int64
+	v, err := startVoteProcess(cfg, io.Discard, func(o voteOutcome) {
+		if !o.Acked {
+			failed.Add(1)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.send(voteOrder{I: 1, URL: srv.URL + "/vote", Body: "{}"})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	v.close(ctx)
+	if d := time.Since(start); d > 5*time.Second || failed.Load() != 1 {
+		t.Fatalf("close took %v with %d votes failed, want the process killed at the deadline and its vote failed", d, failed.Load())
 	}
 }
