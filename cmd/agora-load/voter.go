@@ -21,9 +21,10 @@ import (
 //
 // In the tool's process, a vote's answer was read by a goroutine queued in
 // the Go scheduler behind the thousands of socket readers that the poll's
-// opening had just woken there: measured on the wire (tcpdump on the
-// loopback), the server answered the first votes in 40–80 ms while the
-// tool counted 260–450 ms. Phones do not share a scheduler. The vote
+// opening had just woken there: against the server's answers measured on
+// the wire (tcpdump on the loopback), the tool's ack p99 was 90–200 ms too
+// long; from the vote process, 13–114 ms (BENCHMARKS.md, host H). Phones
+// do not share a scheduler. The vote
 // process holds only the votes' goroutines and gets its share of the cores
 // from the kernel, like the server, Postgres and the sockets' process, so
 // its figures are the server's and the machine's, not the tool's queue.
@@ -128,8 +129,8 @@ func startVoteProcess(cfg *Config, log io.Writer, onOutcome func(voteOutcome)) (
 	out.Buffer(make([]byte, 64<<10), 1<<20)
 	if err := v.enc.Encode(cfg); err != nil || !out.Scan() || out.Text() != "ready" {
 		in.Close()
-		cmd.Wait()
-		return nil, fmt.Errorf("vote process did not start: %v %v", err, out.Err())
+		werr := cmd.Wait()
+		return nil, fmt.Errorf("vote process did not start: %w", errors.Join(err, out.Err(), werr, errors.New("no ready line")))
 	}
 	go v.read(out, onOutcome)
 	return v, nil
