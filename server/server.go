@@ -209,6 +209,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	})
 	s.conns = newConnTracker()
 	s.app.Server().ConnState = s.conns.state
+	// A WebSocket's connection is the hub's once hijacked (see hijack).
+	s.app.Server().KeepHijackedConns = true
 	s.chunked.install(s.app.Server())
 	s.middleware()
 	s.routes()

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/agora-civic/agora"
 	"github.com/agora-civic/agora/hub"
@@ -36,6 +35,10 @@ func (s *Server) registerWSRoutes() {
 // or /ws?c={slug}[&since={seq}] to a WebSocket on the topic the client is
 // entitled to. Refusals happen before the upgrade, as plain HTTP errors.
 func (s *Server) handleWS(c *fiber.Ctx) error {
+	if !isUpgrade(c) {
+		c.Set(fiber.HeaderUpgrade, "websocket")
+		return fiber.NewError(fiber.StatusUpgradeRequired)
+	}
 	if !s.wsOriginAllowed(c.Get(fiber.HeaderOrigin)) {
 		return agora.Errorf(agora.EFORBIDDEN, "error.forbidden")
 	}
@@ -43,19 +46,22 @@ func (s *Server) handleWS(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	upgrade := func(w http.ResponseWriter, r *http.Request) {
-		// The socket lives on the hub's context, not the request's: the
-		// adaptor's request is fasthttp's pooled RequestCtx.
-		if err := s.hub.Serve(&upgradeWriter{ResponseWriter: w}, r, sub); err != nil {
+	return hijack(c, func(w http.ResponseWriter, r *http.Request) {
+		if err := s.hub.Serve(w, r, sub); err != nil {
 			s.log.Debug("websocket not opened", "topic", sub.Topic, "err", err)
 			return
 		}
 		if ws != nil {
 			s.watchWorkshop(ws)
 		}
-	}
-	fasthttpadaptor.NewFastHTTPHandlerFunc(upgrade)(c.Context())
-	return nil
+	})
+}
+
+// isUpgrade reports whether c asks for a WebSocket. Other requests are
+// refused as usual HTTP errors, before the connection is hijacked.
+func isUpgrade(c *fiber.Ctx) bool {
+	return headerHasToken(c.Get(fiber.HeaderConnection), "upgrade") &&
+		headerHasToken(c.Get(fiber.HeaderUpgrade), "websocket")
 }
 
 // wsSubscription decides the topic from who the client is; w is the
