@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -146,5 +147,25 @@ func TestRun_MigrateStatusAndAdminCreate(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"migrate", "sideways"}, env, &out, io.Discard); err == nil {
 		t.Fatal("bad migrate direction accepted")
+	}
+}
+
+// The serve command sets the collector's target unless GOGC is set: the
+// runtime has applied GOGC already, and it stays.
+func TestTuneGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	noGOGC := func(string) string { return "" }
+	if got := tuneGC(noGOGC); got != serveGCPercent || debug.SetGCPercent(serveGCPercent) != serveGCPercent {
+		t.Fatalf("without GOGC: target %d, want %d in force", got, serveGCPercent)
+	}
+	debug.SetGCPercent(150) // what the runtime made of GOGC=150
+	withGOGC := func(k string) string {
+		if k == "GOGC" {
+			return "150"
+		}
+		return ""
+	}
+	if got := tuneGC(withGOGC); got != 150 || debug.SetGCPercent(150) != 150 {
+		t.Fatalf("with GOGC=150: target %d, want 150 left in force", got)
 	}
 }
