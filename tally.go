@@ -199,6 +199,22 @@ func NewCounter(a *Activity) *Counter {
 	return c
 }
 
+// CountsAs reports whether c counts a's votes as a counter made from a
+// would: the same activity, round, options and scale. A change of anything
+// else (visibility, prompt, state) keeps the counts.
+func (c *Counter) CountsAs(a *Activity) bool {
+	if c.id != a.ID || c.kind != a.Kind || c.round != a.Round {
+		return false
+	}
+	switch c.kind {
+	case KindPoll:
+		return slices.Equal(c.options, a.Options)
+	case KindScale:
+		return c.min == a.Settings.ScaleMin && c.max == max(a.Settings.ScaleMin, a.Settings.ScaleMax)
+	}
+	return true
+}
+
 func (c *Counter) states() [3]*counts { return [3]*counts{&c.all, &c.room, &c.online} }
 
 func (s *counts) init(c *Counter) {

@@ -3,6 +3,7 @@ package agora
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -348,5 +349,39 @@ func BenchmarkCounter_Apply(b *testing.B) {
 				i++
 			}
 		})
+	}
+}
+
+// A counter is kept across changes that do not alter how votes count
+// (live/tallies.go rebuilds it otherwise).
+func TestCounter_CountsAs(t *testing.T) {
+	edit := func(a *Activity, f func(*Activity)) *Activity {
+		b := *a
+		b.Options = slices.Clone(a.Options)
+		f(&b)
+		return &b
+	}
+	poll, scale, words := pollActivity(3), scaleActivity(1, 5), wordActivity()
+	tests := []struct {
+		name string
+		from *Activity
+		to   *Activity
+		want bool
+	}{
+		{"poll unchanged", poll, edit(poll, func(*Activity) {}), true},
+		{"poll revealed, prompt edited", poll, edit(poll, func(b *Activity) { b.Revealed = !b.Revealed; b.Prompt += "?" }), true},
+		{"poll label edited", poll, edit(poll, func(b *Activity) { b.Options[1].Label += " !" }), false},
+		{"poll option added", poll, edit(poll, func(b *Activity) { b.Options = append(b.Options, Option{ID: 99, Label: "x"}) }), false},
+		{"poll options reordered", poll, edit(poll, func(b *Activity) { slices.Reverse(b.Options) }), false},
+		{"poll next round", poll, edit(poll, func(b *Activity) { b.Round++ }), false},
+		{"scale bounds", scale, edit(scale, func(b *Activity) { b.Settings.ScaleMax = 7 }), false},
+		{"scale prompt", scale, edit(scale, func(b *Activity) { b.Prompt += "?" }), true},
+		{"words prompt", words, edit(words, func(b *Activity) { b.Prompt += "?" }), true},
+		{"other activity", poll, edit(poll, func(b *Activity) { b.ID++ }), false},
+	}
+	for _, tt := range tests {
+		if got := NewCounter(tt.from).CountsAs(tt.to); got != tt.want {
+			t.Errorf("%s: CountsAs %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

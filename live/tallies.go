@@ -176,10 +176,11 @@ func (lt *liveTally) refresh(a *agora.Activity) bool {
 }
 
 // setActivity replaces the copy of the activity; the counter is rebuilt from
-// the votes held, since option labels may have changed. Called under lt.mu.
+// the votes held when the options changed (a reveal or a hide keeps it: at
+// 10,000 votes a rebuild is 2 ms of CPU). Called under lt.mu.
 func (lt *liveTally) setActivity(a *agora.Activity) {
 	lt.act = *a
-	if lt.loaded && lt.counter != nil {
+	if lt.loaded && lt.counter != nil && !lt.counter.CountsAs(a) {
 		lt.rebuild()
 	}
 }
