@@ -3,6 +3,7 @@ package live_test
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -412,5 +413,27 @@ func TestEngine_CheckVotes_AsCast(t *testing.T) {
 		unknown.Choices = []int{99}
 		unknown.CastAt = before.CastAt
 		wantErr(t, check(unknown), agora.EINVALID, "error.unknown_option")
+	})
+}
+
+// A command's new states go to the projector and the facilitators before
+// the participants, whose crowd of sockets would otherwise delay them.
+func TestEngine_StateCrowdLast(t *testing.T) {
+	eachStore(t, func(t *testing.T, h *harness) {
+		w, as := h.workshop(agora.KindPoll)
+		h.rec.clear()
+		open(t, h, as[0])
+		h.must(h.eng.RevealResults(h.ctx, h.facilitator, as[0].ID))
+		var got []string
+		for _, ev := range h.rec.events {
+			if ev.Type == live.EventState {
+				got = append(got, ev.Topic)
+			}
+		}
+		crowd, screen, staff := live.Topic(w.ID, live.Participants), live.Topic(w.ID, live.Screen), live.Topic(w.ID, live.Facilitators)
+		want := []string{screen, staff, crowd, screen, staff, crowd}
+		if !slices.Equal(got, want) {
+			t.Fatalf("states published to %v, want %v", got, want)
+		}
 	})
 }
