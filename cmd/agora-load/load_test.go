@@ -150,6 +150,11 @@ func testRun(t *testing.T, voteProcess bool) {
 	if rep.Delivery.N != 4*202 {
 		t.Errorf("deliveries: %d, want %d (4 toggles × 202 sockets)", rep.Delivery.N, 4*202)
 	}
+	// The projector's figure is its own: one delivery a command (the
+	// poll's close, its opening and 4 toggles).
+	if d := rep.ScreenDelivery; d.N != 6 || d.Max <= 0 {
+		t.Errorf("projector deliveries: %+v, want 6 (close, open and 4 toggles)", d)
+	}
 	// Three readers every 50 ms over a burst of a few seconds: each reads
 	// at least once, however slow a loaded machine makes the reads.
 	if rep.Reads.N < cfg.Readers || rep.ReadErrors != 0 || rep.Reads.Max <= 0 {

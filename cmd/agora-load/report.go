@@ -77,6 +77,7 @@ type Report struct {
 	OpenDelivery      Dist    `json:"open_delivery"` // the poll opening, to every socket
 	Delivery          Dist    `json:"delivery"`      // reveal/hide toggles, to every socket
 	DeliveriesMissed  int     `json:"deliveries_missed"`
+	ScreenDelivery    Dist    `json:"screen_delivery"` // every command's state, to the projector alone
 	CommandAck        Dist    `json:"command_ack"`
 	Readers           int     `json:"readers,omitempty"` // -readers: public results read during the burst
 	ReadEveryMS       float64 `json:"read_every_ms,omitempty"`
@@ -163,6 +164,7 @@ func (r *Report) WriteTable(w io.Writer) {
 	line("final tally on projector", "%.0f ms after the last ack", r.FinalTallyMS)
 	dist("delivery: poll opens", r.OpenDelivery)
 	dist(fmt.Sprintf("delivery: %d toggles", r.Broadcasts), r.Delivery)
+	dist("delivery: to the projector", r.ScreenDelivery)
 	dist("staff command ack", r.CommandAck)
 	line("deliveries missed", "%d", r.DeliveriesMissed)
 	if r.Readers > 0 {
