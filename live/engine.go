@@ -199,20 +199,21 @@ func (e *Engine) publishState(ctx context.Context, w *agora.Workshop, to ...Audi
 	if len(to) == 0 {
 		to = audiences
 	}
-	states := make([]*RoomState, len(to))
-	for i, aud := range to {
+	states := make(map[Audience]*RoomState, len(to))
+	for _, aud := range to {
 		s, err := e.State(ctx, w, aud, nil)
 		if err != nil {
 			e.log.Warn("live: state for publish", "workshop", w.ID, "audience", aud, "err", err)
 			continue
 		}
-		states[i] = s
+		states[aud] = s
 	}
-	for _, crowd := range []bool{false, true} {
-		for i, aud := range to {
-			if states[i] != nil && (aud == Participants) == crowd {
-				e.publish(ctx, Topic(w.ID, aud), EventState, states[i])
-			}
+	for _, aud := range to {
+		if s := states[aud]; s != nil && aud != Participants {
+			e.publish(ctx, Topic(w.ID, aud), EventState, s)
 		}
+	}
+	if s := states[Participants]; s != nil {
+		e.publish(ctx, Topic(w.ID, Participants), EventState, s)
 	}
 }

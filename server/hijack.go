@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -176,14 +175,4 @@ func (w *connWriter) finish() {
 		w.conn.Write(w.body)
 	}
 	w.conn.Close()
-}
-
-// headerHasToken reports whether a comma-separated header lists token.
-func headerHasToken(v, token string) bool {
-	for _, t := range strings.Split(v, ",") {
-		if strings.EqualFold(strings.TrimSpace(t), token) {
-			return true
-		}
-	}
-	return false
 }

@@ -60,8 +60,17 @@ func (s *Server) handleWS(c *fiber.Ctx) error {
 // isUpgrade reports whether c asks for a WebSocket. Other requests are
 // refused as usual HTTP errors, before the connection is hijacked.
 func isUpgrade(c *fiber.Ctx) bool {
-	return headerHasToken(c.Get(fiber.HeaderConnection), "upgrade") &&
-		headerHasToken(c.Get(fiber.HeaderUpgrade), "websocket")
+	return c.Request().Header.ConnectionUpgrade() && headerHasToken(c.Get(fiber.HeaderUpgrade), "websocket")
+}
+
+// headerHasToken reports whether a comma-separated header lists token.
+func headerHasToken(v, token string) bool {
+	for _, t := range strings.Split(v, ",") {
+		if strings.EqualFold(strings.TrimSpace(t), token) {
+			return true
+		}
+	}
+	return false
 }
 
 // wsSubscription decides the topic from who the client is; w is the

@@ -440,17 +440,20 @@ func (r *runner) broadcastWindow(ctx context.Context, rep *Report) error {
 // targets. The sockets are closed.
 func (r *runner) finish(rep *Report) {
 	_, rep.DeliveriesMissed = latencies(r.rounds, r.sockets)
-	var acks, screen []time.Duration
+	var acks []time.Duration
 	for _, rd := range r.rounds {
 		acks = append(acks, rd.ack)
-		if r.screen != nil {
+	}
+	rep.CommandAck = distOf(acks)
+	if r.screen != nil {
+		var screen []time.Duration
+		for _, rd := range r.rounds {
 			if v := rd.lat[r.screen.idx].Load(); v > 0 {
 				screen = append(screen, time.Duration(v))
 			}
 		}
+		rep.ScreenDelivery = distOf(screen)
 	}
-	rep.CommandAck = distOf(acks)
-	rep.ScreenDelivery = distOf(screen)
 	rep.CloseCodes = map[string]int{}
 	for _, s := range r.sockets {
 		if s == nil {

@@ -24,10 +24,10 @@ import (
 // opening had just woken there: against the server's answers measured on
 // the wire (tcpdump on the loopback), the tool's ack p99 was 90–200 ms too
 // long; from the vote process, 13–114 ms (BENCHMARKS.md, host H). Phones
-// do not share a scheduler. The vote
-// process holds only the votes' goroutines and gets its share of the cores
-// from the kernel, like the server, Postgres and the sockets' process, so
-// its figures are the server's and the machine's, not the tool's queue.
+// do not share a scheduler. The vote process holds only the votes'
+// goroutines and gets its share of the cores from the kernel, like the
+// server, Postgres and the sockets' process, so its figures are the
+// server's and the machine's, not the tool's queue.
 
 // voteProcessEnv, when set, makes agora-load the vote process.
 const voteProcessEnv = "AGORA_LOAD_VOTE_PROCESS"
