@@ -40,15 +40,19 @@ type Options struct {
 	// Logger receives the errors nobody waits for, such as a countdown
 	// that fails to close its activity (slog.Default when nil).
 	Logger *slog.Logger
+	// PeerBeat is how often this node tells the other nodes it is alive
+	// (DefaultPeerBeat when zero): see WatchPeers.
+	PeerBeat time.Duration
 }
 
 // Engine runs workshops. It is safe for concurrent use.
 type Engine struct {
-	st       agora.Store
-	n        Notifier
-	clock    Clock
-	log      *slog.Logger
-	interval time.Duration
+	st        agora.Store
+	n         Notifier
+	clock     Clock
+	log       *slog.Logger
+	interval  time.Duration
+	beatEvery time.Duration
 
 	tallies  tallyCache
 	voters   [voterStripes]sync.Mutex // orders one voter's own votes
@@ -67,7 +71,7 @@ type Engine struct {
 // New returns an Engine that keeps its data in st and publishes through n.
 // Call Resume once the process starts, and Close when it stops.
 func New(st agora.Store, n Notifier, opts Options) *Engine {
-	e := &Engine{st: st, n: n, clock: opts.Clock, log: opts.Logger, interval: opts.TallyInterval}
+	e := &Engine{st: st, n: n, clock: opts.Clock, log: opts.Logger, interval: opts.TallyInterval, beatEvery: opts.PeerBeat}
 	if e.clock == nil {
 		e.clock = systemClock{}
 	}
@@ -76,6 +80,9 @@ func New(st agora.Store, n Notifier, opts Options) *Engine {
 	}
 	if e.interval <= 0 {
 		e.interval = DefaultTallyInterval
+	}
+	if e.beatEvery <= 0 {
+		e.beatEvery = DefaultPeerBeat
 	}
 	e.tallies.m = map[int64]*liveTally{}
 	e.timers.m = map[int64]*countdown{}
@@ -98,6 +105,7 @@ func (e *Engine) Close() {
 		e.tellUntold()                // best effort: after Close nobody would
 	}
 	e.unfollowAll()
+	e.peers.stopBeating()
 	e.timers.stopAll()
 	e.tallies.stopAll()
 	e.timers.wg.Wait()

@@ -21,7 +21,8 @@ import (
 // engine is alone, which is right for one node.
 type Peers interface {
 	// Broadcast sends msg to the engines following workshopID on every
-	// node, this one included. Delivery is at most once.
+	// node, this one included. Delivery is at most once. Workshop ID 0,
+	// which no workshop has, is the channel of every node (WatchPeers).
 	Broadcast(ctx context.Context, workshopID int64, msg []byte) error
 	// Follow calls fn with every message broadcast for workshopID, until
 	// stop is called. fn must not block.
@@ -40,6 +41,7 @@ type peerMessage struct {
 	Drop     int64           `json:"drop,omitempty"`     // an activity reset or deleted: forget its tally
 	Reload   int64           `json:"reload,omitempty"`   // a change of this activity was not told: read it again
 	Presence *PresenceEvent  `json:"presence,omitempty"`
+	Alive    bool            `json:"alive,omitempty"` // the sender's beat: see WatchPeers
 }
 
 type supportChange struct {
@@ -60,6 +62,8 @@ type peerState struct {
 	warming   map[int64]bool          // activity → load under way
 	untold    map[int64]int64         // activity → workshop, of changes the peers missed
 	outbox    map[int64][]peerMessage // workshop → messages waiting; present while its sender runs
+	seen      map[string]time.Time    // peer node → its last beat heard; nil until WatchPeers
+	beating   Timer                   // the next beat
 }
 
 func (ps *peerState) init(n Notifier) {
@@ -275,6 +279,10 @@ func (e *Engine) receive(msg []byte) {
 	}
 	defer e.remoteResultsChanged(&m)
 	switch {
+	case m.Alive:
+		if e.peers.heard(m.Node, e.clock.Now()) {
+			e.reloadAllSoon("a peer appeared")
+		}
 	case m.Vote != nil:
 		if e.held(m.Vote.ActivityID) {
 			e.ApplyRemoteVote(m.Vote)

@@ -12,7 +12,8 @@ import (
 // NewEngine makes the workshop engine on st, publishing through h (or
 // nowhere when h is nil, for tests of pages alone). Through h the engine
 // also talks to the engines of the other nodes, and reloads its tallies
-// when h's broker comes back after an outage.
+// when h's broker comes back after an outage, or when a node appears or
+// falls silent (live.Engine.WatchPeers).
 func NewEngine(st agora.Store, h *hub.Hub, opts live.Options) *live.Engine {
 	if h == nil {
 		return live.New(st, discardNotifier{}, opts)
@@ -24,6 +25,7 @@ func NewEngine(st agora.Store, h *hub.Hub, opts live.Options) *live.Engine {
 	}
 	e := live.New(st, hubNotifier{h}, opts)
 	h.OnReconnect(e.ReloadAll)
+	e.WatchPeers()
 	return e
 }
 

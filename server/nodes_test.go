@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -35,27 +36,15 @@ type node struct {
 	base   string
 }
 
-func startServerNode(t *testing.T, st agora.Store, redisURL, prefix string) *node {
+func startServerNode(t *testing.T, st agora.Store, redisURL, prefix string, opts live.Options) *node {
 	t.Helper()
-	var out io.Writer = io.Discard
-	if os.Getenv("AGORA_TEST_NODE_LOGS") != "" {
-		out = os.Stderr
-	}
-	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	b, err := hub.NewRedisBroker(context.Background(), hub.RedisConfig{
-		URL: redisURL, Prefix: prefix, HealthInterval: 200 * time.Millisecond, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := hub.New(hub.Config{Broker: b, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, logger := startNodeHub(t, redisURL, prefix)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &node{hub: h, engine: NewEngine(st, h, live.Options{Logger: logger}), base: "http://" + ln.Addr().String()}
+	opts.Logger = logger
+	n := &node{hub: h, engine: NewEngine(st, h, opts), base: "http://" + ln.Addr().String()}
 	s, err := New(Config{PublicURL: n.base}, Deps{Store: st, Hub: h, Engine: n.engine, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +61,26 @@ func startServerNode(t *testing.T, st agora.Store, redisURL, prefix string) *nod
 		n.engine.Close()
 	})
 	return n
+}
+
+// startNodeHub starts a node's hub on Redis; the caller closes it.
+func startNodeHub(t *testing.T, redisURL, prefix string) (*hub.Hub, *slog.Logger) {
+	t.Helper()
+	var out io.Writer = io.Discard
+	if os.Getenv("AGORA_TEST_NODE_LOGS") != "" {
+		out = os.Stderr
+	}
+	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	b, err := hub.NewRedisBroker(context.Background(), hub.RedisConfig{
+		URL: redisURL, Prefix: prefix, HealthInterval: 200 * time.Millisecond, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := hub.New(hub.Config{Broker: b, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, logger
 }
 
 // liveRoom is a workshop with an open poll whose results the screen sees,
@@ -236,8 +245,8 @@ func twoNodes(t *testing.T, voters int) (agora.Store, *node, *node, *liveRoom) {
 	url := redistest.URL(t)
 	st := openPostgres(t)
 	prefix := uniqueRedisPrefix(t)
-	a := startServerNode(t, st, url, prefix)
-	b := startServerNode(t, st, url, prefix)
+	a := startServerNode(t, st, url, prefix, live.Options{})
+	b := startServerNode(t, st, url, prefix, live.Options{})
 	return st, a, b, newLiveRoom(t, st, voters)
 }
 
@@ -265,8 +274,8 @@ func TestNodes_RedisRestart(t *testing.T) {
 	rp := redistest.Start(t)
 	st := openPostgres(t)
 	prefix := uniqueRedisPrefix(t)
-	a := startServerNode(t, st, rp.URL(), prefix)
-	b := startServerNode(t, st, rp.URL(), prefix)
+	a := startServerNode(t, st, rp.URL(), prefix, live.Options{})
+	b := startServerNode(t, st, rp.URL(), prefix, live.Options{})
 	r := newLiveRoom(t, st, 20)
 	screenA, screenB := a.dialScreen(t, r), b.dialScreen(t, r)
 	waitUntil(t, "screens attached", func() bool { return a.hub.Stats().Sockets == 1 && b.hub.Stats().Sockets == 1 })
@@ -315,4 +324,89 @@ func TestNodes_OnlineVotesReachTheScreens(t *testing.T) {
 		t.Fatalf("store tally %+v, want 3 online voters", got)
 	}
 	waitExact(t, "after 3 online votes", st, r, 2*time.Second, screenA, screenB)
+}
+
+// mutedNotifier is a node's link to its peers that loses every change it
+// tells, as a node killed between a vote's answer and its message would;
+// its beats go through.
+type mutedNotifier struct{ hubNotifier }
+
+func (m mutedNotifier) Broadcast(ctx context.Context, workshopID int64, msg []byte) error {
+	if bytes.Contains(msg, []byte(`"alive":true`)) {
+		return m.hubNotifier.Broadcast(ctx, workshopID, msg)
+	}
+	return nil
+}
+
+// startMutedNode starts an engine whose changes never reach its peers;
+// stop makes it fall silent, as a killed node does.
+func startMutedNode(t *testing.T, st agora.Store, redisURL, prefix string, beat time.Duration) (n *node, stop func()) {
+	t.Helper()
+	h, logger := startNodeHub(t, redisURL, prefix)
+	e := live.New(st, mutedNotifier{hubNotifier{h}}, live.Options{Logger: logger, PeerBeat: beat})
+	e.WatchPeers()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			e.Close()
+			h.Close(context.Background())
+		})
+	}
+	t.Cleanup(stop)
+	return &node{hub: h, engine: e}, stop
+}
+
+// staysStale checks that a screen goes on showing something else than the
+// store's tally for a while: the change it misses was never told.
+func staysStale(t *testing.T, what string, st agora.Store, r *liveRoom, screen *screenClient, d time.Duration) {
+	t.Helper()
+	want := r.storeTally(t, st)
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if screen.shows(want) {
+			t.Fatalf("%s: the screen shows the store's tally, which nobody told it", what)
+		}
+	}
+}
+
+// A node killed for good after committing votes it never told: its peers
+// notice it fell silent and reload their tallies from the store.
+func TestNodes_SilentNodeReloaded(t *testing.T) {
+	url, st, prefix := redistest.URL(t), openPostgres(t), uniqueRedisPrefix(t)
+	const beat = 100 * time.Millisecond
+	a := startServerNode(t, st, url, prefix, live.Options{PeerBeat: beat})
+	r := newLiveRoom(t, st, 10) // not a multiple of 4: a change of every mind changes the tally
+	screen := a.dialScreen(t, r)
+	waitUntil(t, "screen attached", func() bool { return a.hub.Stats().Sockets == 1 })
+	r.vote(t, []*node{a}, 1, 0)
+	waitExact(t, "votes on node A", st, r, 2*time.Second, screen)
+
+	muted, kill := startMutedNode(t, st, url, prefix, beat)
+	time.Sleep(time.Second)         // node A hears of it and reloads, before any untold vote
+	r.vote(t, []*node{muted}, 1, 1) // every voter changes their mind, untold
+	staysStale(t, "the muted node alive", st, r, screen, 5*beat)
+
+	kill()
+	waitExact(t, "the muted node silent", st, r, 3*time.Second, screen)
+}
+
+// A killed node restarted: the new process is a node its peers never
+// heard of, and they reload their tallies at once, long before they would
+// notice the old one's silence.
+func TestNodes_NewNodeReloadsPeers(t *testing.T) {
+	url, st, prefix := redistest.URL(t), openPostgres(t), uniqueRedisPrefix(t)
+	a := startServerNode(t, st, url, prefix, live.Options{PeerBeat: time.Hour})
+	r := newLiveRoom(t, st, 10) // not a multiple of 4: a change of every mind changes the tally
+	screen := a.dialScreen(t, r)
+	waitUntil(t, "screen attached", func() bool { return a.hub.Stats().Sockets == 1 })
+	r.vote(t, []*node{a}, 1, 0)
+	waitExact(t, "votes on node A", st, r, 2*time.Second, screen)
+
+	muted, kill := startMutedNode(t, st, url, prefix, time.Hour)
+	time.Sleep(time.Second)
+	r.vote(t, []*node{muted}, 1, 1)
+	kill()
+	staysStale(t, "the muted node killed", st, r, screen, 500*time.Millisecond)
+
+	startServerNode(t, st, url, prefix, live.Options{})
+	waitExact(t, "a new node started", st, r, 2*time.Second, screen)
 }
