@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -51,12 +52,36 @@ type conn struct {
 	// writingSince is the hub clock's tick when the current write began,
 	// 0 between writes (see watchdog.go).
 	writingSince atomic.Int64
-	// wmu serialises whole frames on the connection: the writer's, and
-	// coder/websocket's control frames (through lockedWriter), which sets
-	// closeSent once a close frame is out.
-	wmu       *sync.Mutex
-	closeSent *atomic.Bool
-	floor     uint64 // writer only: events at or below it are already known
+	line         *line
+	floor        uint64 // under line.mu: events at or below it are already known
+
+	// Direct writes (direct.go): raw is the descriptor (nil: none), and
+	// owed counts the frames the writer has yet to send (the initial ones
+	// count as one).
+	raw  syscall.RawConn
+	owed atomic.Int32
+}
+
+// line is what the writers of one connection share: the hub's writer,
+// direct writes, and coder/websocket's control frames (through
+// lockedWriter). mu serialises whole frames; closeSent is set once a close
+// frame is out; rest is the end of a frame a direct write began, which
+// goes out before anything else.
+type line struct {
+	mu        sync.Mutex
+	closeSent atomic.Bool
+	rest      []byte
+}
+
+// flushRest sends the end of a frame begun by a direct write. Called
+// under l.mu.
+func (l *line) flushRest(w io.Writer) error {
+	if len(l.rest) == 0 {
+		return nil
+	}
+	_, err := w.Write(l.rest)
+	l.rest = nil
+	return err
 }
 
 // Serve upgrades the request to a WebSocket subscribed to sub.Topic and
@@ -67,7 +92,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub Subscription) er
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return ErrClosed
 	}
-	cw := &captureWriter{ResponseWriter: w, mu: new(sync.Mutex), closeSent: new(atomic.Bool)}
+	cw := &captureWriter{ResponseWriter: w, line: new(line)}
 	// The caller has checked the Origin against the public URL, which
 	// coder/websocket cannot know behind a proxy.
 	ws, err := websocket.Accept(cw, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
@@ -80,9 +105,10 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub Subscription) er
 	}
 	ws.SetReadLimit(h.cfg.MaxMessageSize)
 	c := &conn{
-		h: h, ws: ws, nc: cw.conn, wmu: cw.mu, closeSent: cw.closeSent, topicName: sub.Topic, member: sub.Member,
-		idx: -1, send: make(chan *frame, h.cfg.SendQueue),
+		h: h, ws: ws, nc: cw.conn, line: cw.line, topicName: sub.Topic, member: sub.Member,
+		idx: -1, send: make(chan *frame, h.cfg.SendQueue), raw: rawConn(cw.conn),
 	}
+	c.owed.Store(1) // the initial frames: nothing is written before them
 	if err := h.attach(c); err != nil {
 		ws.Close(CloseGoingAway, "going away")
 		return err
@@ -128,9 +154,11 @@ func (c *conn) writeLoop(initial []*frame) {
 			return
 		}
 	}
-	// One channel to wait on, not a select with a stop channel: at 10,000 sockets
-	// every message wakes 10,000 writers, and a two-way select costs more
-	// than a receive. halt wakes an idle writer with a nil frame.
+	c.owed.Add(-1)
+	// One channel to wait on, not a select with a stop channel: when a
+	// crowd's sockets are busy a message wakes thousands of writers, and a
+	// two-way select costs more than a receive. halt wakes an idle writer
+	// with a nil frame.
 	for f := range c.send {
 		if f == nil || c.halted.Load() {
 			return
@@ -138,6 +166,7 @@ func (c *conn) writeLoop(initial []*frame) {
 		if !c.write(f) {
 			return
 		}
+		c.owed.Add(-1)
 	}
 }
 
@@ -156,31 +185,34 @@ func (c *conn) halt() {
 // write sends one frame, watched by the hub's write watchdog; false ends
 // the writer.
 func (c *conn) write(f *frame) bool {
-	switch f.kind {
-	case frameEvent:
-		if f.seq <= c.floor {
-			return true
-		}
-	case frameSnapshot:
-		c.floor = f.seq
-	case frameReplay:
-		c.floor = max(c.floor, f.seq)
-	}
 	// The frame's bytes go straight to the connection, under the lock
 	// that coder/websocket's own frames (pings, pongs, the closing
 	// handshake) take too: one write(2) of bytes framed once for every
 	// socket, without coder/websocket's locks and copy per message (15 %
 	// of the CPU of a broadcast to 10,000 sockets). Once halted, nothing
 	// more is written: the closing frame may be out.
-	c.wmu.Lock()
-	if c.halted.Load() || c.closeSent.Load() {
-		c.wmu.Unlock()
+	c.line.mu.Lock()
+	if c.halted.Load() || c.line.closeSent.Load() {
+		c.line.mu.Unlock()
 		return false
 	}
+	switch f.kind {
+	case frameEvent:
+		if f.seq <= c.floor {
+			f = restFrame // the client has it: only a begun frame's end goes out
+		}
+	case frameSnapshot:
+		c.floor = f.seq
+	case frameReplay:
+		c.floor = max(c.floor, f.seq)
+	}
 	c.writingSince.Store(c.h.clock.Load()) // the watchdog closes it if stuck
-	_, err := c.nc.Write(f.wire)
+	err := c.line.flushRest(c.nc)
+	if err == nil && len(f.wire) > 0 {
+		_, err = c.nc.Write(f.wire)
+	}
 	c.writingSince.Store(0)
-	c.wmu.Unlock()
+	c.line.mu.Unlock()
 	if err != nil {
 		c.ws.CloseNow()
 		return false
@@ -190,10 +222,20 @@ func (c *conn) write(f *frame) bool {
 
 // enqueue queues a frame for this socket alone, dropping it when full.
 func (c *conn) enqueue(f *frame) {
+	if !c.queue(f) {
+		c.drop()
+	}
+}
+
+// queue hands f to the socket's writer; false when its queue is full.
+func (c *conn) queue(f *frame) bool {
+	c.owed.Add(1)
 	select {
 	case c.send <- f:
+		return true
 	default:
-		c.drop()
+		c.owed.Add(-1)
+		return false
 	}
 }
 
@@ -299,14 +341,13 @@ func (c *conn) leave() { c.leaveOnce.Do(func() { c.h.detach(c) }) }
 // takes the socket's frame lock.
 type captureWriter struct {
 	http.ResponseWriter
-	conn      net.Conn
-	mu        *sync.Mutex
-	closeSent *atomic.Bool
+	conn net.Conn
+	line *line
 }
 
 // Hijack implements http.Hijacker. What the server still buffers (the
 // 101 response) is flushed first; coder/websocket then writes its frames
-// through a buffer of its own, flushed once per frame under mu.
+// through a buffer of its own, flushed once per frame under the line's lock.
 func (w *captureWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	nc, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err != nil {
@@ -317,7 +358,7 @@ func (w *captureWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	w.conn = nc
-	brw.Writer = bufio.NewWriterSize(lockedWriter{nc, w.mu, w.closeSent}, controlFrameBuffer)
+	brw.Writer = bufio.NewWriterSize(lockedWriter{nc, w.line}, controlFrameBuffer)
 	return nc, brw, nil
 }
 
@@ -332,18 +373,20 @@ const controlFrameBuffer = 256
 // Write, so each of its frames is whole between the hub's. It also sends
 // close frames of its own (echoing a client's close, 1009, protocol
 // errors): once one is out, closeSent stops the hub's frames, which may
-// not follow it.
+// not follow it. A frame a direct write began is finished first.
 type lockedWriter struct {
-	w         io.Writer
-	mu        *sync.Mutex
-	closeSent *atomic.Bool
+	w    io.Writer
+	line *line
 }
 
 func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.line.mu.Lock()
+	defer l.line.mu.Unlock()
+	if err := l.line.flushRest(l.w); err != nil {
+		return 0, err
+	}
 	if len(p) > 0 && p[0]&0x0f == 0x8 { // opcode close
-		l.closeSent.Store(true)
+		l.line.closeSent.Store(true)
 	}
 	return l.w.Write(p)
 }

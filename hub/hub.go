@@ -143,6 +143,8 @@ type Hub struct {
 
 	wg      sync.WaitGroup // socket goroutines
 	dropped atomic.Int64
+	direct  atomic.Int64 // see Stats
+	split   atomic.Int64
 	clock   atomic.Int64 // the write watchdog's ticks, from 1
 }
 
@@ -282,13 +284,15 @@ type Stats struct {
 	Topics  int   // topics with local sockets
 	Sockets int   // local sockets
 	Dropped int64 // sockets closed for being too slow, since start
+	Direct  int64 // frames written whole by the goroutine that delivered them, since start
+	Split   int64 // frames it began, whose end the socket's writer sent
 }
 
 // Stats returns the hub's counters.
 func (h *Hub) Stats() Stats {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	st := Stats{Topics: len(h.topics), Dropped: h.dropped.Load()}
+	st := Stats{Topics: len(h.topics), Dropped: h.dropped.Load(), Direct: h.direct.Load(), Split: h.split.Load()}
 	for _, t := range h.topics {
 		t.mu.RLock()
 		st.Sockets += len(t.conns)
