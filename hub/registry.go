@@ -71,7 +71,7 @@ func (t *topic) deliver(f *frame) {
 // 350-450 ms late.
 func offer(f *frame, conns []*conn) []*conn {
 	if len(conns) <= offerShare {
-		return offerTo(f, conns, nil)
+		return offerTo(f, conns)
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -79,7 +79,7 @@ func offer(f *frame, conns []*conn) []*conn {
 	for i := 0; i < len(conns); i += offerShare {
 		share := conns[i:min(i+offerShare, len(conns))]
 		wg.Go(func() {
-			if s := offerTo(f, share, nil); len(s) > 0 {
+			if s := offerTo(f, share); len(s) > 0 {
 				mu.Lock()
 				slow = append(slow, s...)
 				mu.Unlock()
@@ -93,7 +93,8 @@ func offer(f *frame, conns []*conn) []*conn {
 // offerShare is how many sockets one goroutine of offer writes to.
 const offerShare = 256
 
-func offerTo(f *frame, conns []*conn, slow []*conn) []*conn {
+// offerTo is offer by one goroutine.
+func offerTo(f *frame, conns []*conn) (slow []*conn) {
 	for _, c := range conns {
 		if c.idx < 0 { // left since the caller took the list
 			continue
