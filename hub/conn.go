@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -55,11 +54,11 @@ type conn struct {
 	line         *line
 	floor        uint64 // under line.mu: events at or below it are already known
 
-	// Direct writes (direct.go): raw is the descriptor (nil: none), and
-	// owed counts the frames the writer has yet to send (the initial ones
-	// count as one).
-	raw  syscall.RawConn
-	owed atomic.Int32
+	// Direct writes (direct.go): direct writes to the descriptor (nil:
+	// none), and owed counts the frames the writer has yet to send (the
+	// initial ones count as one).
+	direct *directWriter
+	owed   atomic.Int32
 }
 
 // line is what the writers of one connection share: the hub's writer,
@@ -106,7 +105,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub Subscription) er
 	ws.SetReadLimit(h.cfg.MaxMessageSize)
 	c := &conn{
 		h: h, ws: ws, nc: cw.conn, line: cw.line, topicName: sub.Topic, member: sub.Member,
-		idx: -1, send: make(chan *frame, h.cfg.SendQueue), raw: rawConn(cw.conn),
+		idx: -1, send: make(chan *frame, h.cfg.SendQueue), direct: newDirectWriter(cw.conn),
 	}
 	c.owed.Store(1) // the initial frames: nothing is written before them
 	if err := h.attach(c); err != nil {

@@ -10,7 +10,7 @@ import "errors"
 // CPU), and 10,000 runnable goroutines sharing two cores with everything
 // else. Most sockets are idle, with room in their kernel buffer, so the
 // goroutine that delivers now writes the frame itself, with one
-// non-blocking write(2) per socket. A socket whose writer still has
+// non-blocking write(2) per socket (direct_unix.go). A socket whose writer still has
 // frames to send, or whose buffer is full, falls back to its queue: order
 // and the slow-socket rules are those of the queue.
 
@@ -21,7 +21,7 @@ var errWouldBlock = errors.New("hub: write would block")
 // has nothing to do, and reports whether f is dealt with: written, begun
 // (the writer sends the rest), or not for this socket. False: queue it.
 func (c *conn) tryWrite(f *frame) bool {
-	if c.raw == nil || c.owed.Load() != 0 || !c.line.mu.TryLock() {
+	if c.direct == nil || c.owed.Load() != 0 || !c.line.mu.TryLock() {
 		return false
 	}
 	if c.owed.Load() != 0 || c.line.rest != nil { // checked again under the lock
@@ -32,7 +32,7 @@ func (c *conn) tryWrite(f *frame) bool {
 		c.line.mu.Unlock()
 		return true // nothing more goes out, or the client has it already
 	}
-	n, err := writeOnce(c.raw, f.wire)
+	n, err := c.direct.writeOnce(f.wire)
 	switch {
 	case err != nil && err != errWouldBlock:
 		c.line.mu.Unlock()

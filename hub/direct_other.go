@@ -2,13 +2,12 @@
 
 package hub
 
-import (
-	"net"
-	"syscall"
-)
+import "net"
 
 // Direct writes are for unix systems: elsewhere every frame goes through
 // its socket's writer.
-func rawConn(net.Conn) syscall.RawConn { return nil }
+type directWriter struct{}
 
-func writeOnce(syscall.RawConn, []byte) (int, error) { return 0, errWouldBlock }
+func newDirectWriter(net.Conn) *directWriter { return nil }
+
+func (*directWriter) writeOnce([]byte) (int, error) { return 0, errWouldBlock }

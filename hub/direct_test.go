@@ -65,8 +65,8 @@ func TestConn_DirectWaitsForWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close(context.Background())
-	c := &conn{h: h, nc: server, line: new(line), raw: rawConn(server), send: make(chan *frame, 4)}
-	if c.raw == nil {
+	c := &conn{h: h, nc: server, line: new(line), direct: newDirectWriter(server), send: make(chan *frame, 4)}
+	if c.direct == nil {
 		t.Fatal("a TCP connection has no descriptor for direct writes")
 	}
 	first := newFrame(1, []byte(`{"type":"first","seq":1}`), frameEvent)
