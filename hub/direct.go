@@ -10,9 +10,9 @@ import "errors"
 // CPU), and 10,000 runnable goroutines sharing two cores with everything
 // else. Most sockets are idle, with room in their kernel buffer, so the
 // goroutine that delivers now writes the frame itself, with one
-// non-blocking write(2) per socket (direct_unix.go). A socket whose writer still has
-// frames to send, or whose buffer is full, falls back to its queue: order
-// and the slow-socket rules are those of the queue.
+// non-blocking write(2) per socket (direct_unix.go). A socket whose writer
+// still has frames to send, or whose buffer is full, falls back to its
+// queue: order and the slow-socket rules are those of the queue.
 
 // errWouldBlock: the kernel took nothing, the socket's buffer is full.
 var errWouldBlock = errors.New("hub: write would block")

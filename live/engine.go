@@ -105,7 +105,6 @@ func (e *Engine) Close() {
 		e.tellUntold()                // best effort: after Close nobody would
 	}
 	e.unfollowAll()
-	e.peers.stopBeating()
 	e.timers.stopAll()
 	e.tallies.stopAll()
 	e.timers.wg.Wait()

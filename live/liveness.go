@@ -81,15 +81,6 @@ func (ps *peerState) heard(node string, at time.Time) bool {
 	return !known
 }
 
-// stopBeating stops the beats; called once the peers are unfollowed.
-func (ps *peerState) stopBeating() {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	if ps.beating != nil {
-		ps.beating.Stop()
-	}
-}
-
 // reloadAllSoon reloads every tally held, in the background: the broker's
 // goroutine, which hears the peers, must not wait for the store.
 func (e *Engine) reloadAllSoon(why string) {

@@ -99,12 +99,15 @@ func (e *Engine) follow(workshopID int64) {
 	ps.following[workshopID] = ps.p.Follow(workshopID, e.receive)
 }
 
-// unfollowAll stops listening to the peers.
+// unfollowAll stops listening to the peers, and beating (WatchPeers).
 func (e *Engine) unfollowAll() {
 	ps := &e.peers
 	ps.mu.Lock()
 	stops := ps.following
 	ps.following = nil
+	if ps.beating != nil {
+		ps.beating.Stop() // a beat running now sees following nil and arms no other
+	}
 	ps.mu.Unlock()
 	for _, stop := range stops {
 		stop()

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -328,11 +327,11 @@ func TestNodes_OnlineVotesReachTheScreens(t *testing.T) {
 
 // mutedNotifier is a node's link to its peers that loses every change it
 // tells, as a node killed between a vote's answer and its message would;
-// its beats go through.
+// its beats, on the channel of every node (workshop 0), go through.
 type mutedNotifier struct{ hubNotifier }
 
 func (m mutedNotifier) Broadcast(ctx context.Context, workshopID int64, msg []byte) error {
-	if bytes.Contains(msg, []byte(`"alive":true`)) {
+	if workshopID == 0 {
 		return m.hubNotifier.Broadcast(ctx, workshopID, msg)
 	}
 	return nil
