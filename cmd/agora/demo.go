@@ -34,7 +34,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	tuneGC(getenv)
+	tuneGC(ctx, getenv)
 	m := NewMain(cfg, stdout)
 	if err := m.Run(ctx); err != nil {
 		m.Close()

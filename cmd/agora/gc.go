@@ -1,6 +1,11 @@
 package main
 
-import "runtime/debug"
+import (
+	"context"
+	"runtime/debug"
+
+	"github.com/agora-civic/agora/internal/quietgc"
+)
 
 // serveGCPercent is the collector's target when GOGC is not set: the heap
 // may grow to four times what is live before a cycle, against Go's two.
@@ -11,8 +16,11 @@ import "runtime/debug"
 const serveGCPercent = 300
 
 // tuneGC sets serveGCPercent unless the operator chose with GOGC, which
-// the runtime has already applied. It returns the target in force.
-func tuneGC(getenv func(string) string) int {
+// the runtime has already applied, and runs the collector's cycles in the
+// node's quiet moments until ctx ends (see quietgc). It returns the target
+// in force.
+func tuneGC(ctx context.Context, getenv func(string) string) int {
+	go quietgc.Run(ctx, quietgc.Options{})
 	if getenv("GOGC") != "" {
 		p := debug.SetGCPercent(100)
 		debug.SetGCPercent(p)

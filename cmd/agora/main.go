@@ -74,7 +74,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	tuneGC(getenv)
+	tuneGC(ctx, getenv)
 	m := NewMain(cfg, stdout)
 	if err := m.Run(ctx); err != nil {
 		m.Close()

@@ -154,8 +154,10 @@ func TestRun_MigrateStatusAndAdminCreate(t *testing.T) {
 // runtime has applied GOGC already, and it stays.
 func TestTuneGC(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the quiet collector stops at once
 	noGOGC := func(string) string { return "" }
-	if got := tuneGC(noGOGC); got != serveGCPercent || debug.SetGCPercent(serveGCPercent) != serveGCPercent {
+	if got := tuneGC(ctx, noGOGC); got != serveGCPercent || debug.SetGCPercent(serveGCPercent) != serveGCPercent {
 		t.Fatalf("without GOGC: target %d, want %d in force", got, serveGCPercent)
 	}
 	debug.SetGCPercent(150) // what the runtime made of GOGC=150
@@ -165,7 +167,7 @@ func TestTuneGC(t *testing.T) {
 		}
 		return ""
 	}
-	if got := tuneGC(withGOGC); got != 150 || debug.SetGCPercent(150) != 150 {
+	if got := tuneGC(ctx, withGOGC); got != 150 || debug.SetGCPercent(150) != 150 {
 		t.Fatalf("with GOGC=150: target %d, want 150 left in force", got)
 	}
 }
