@@ -197,18 +197,23 @@ func (e *Engine) publish(ctx context.Context, topic, typ string, data any) {
 }
 
 // publishState sends each audience of a workshop its new RoomState. Every
-// state is read before any goes out, and the participants' goes last:
-// queueing an event on 10,000 phones wakes 10,000 socket writers, and the
-// projector's state read after that waited 30-100 ms for the CPU
-// (BENCHMARKS.md, host I).
+// state is read before any goes out, the participants counted once for
+// all, and the participants' state goes last: queueing an event on 10,000
+// phones wakes 10,000 socket writers, and the projector's state read after
+// that waited 30-100 ms for the CPU (BENCHMARKS.md, host I).
 func (e *Engine) publishState(ctx context.Context, w *agora.Workshop, to ...Audience) {
 	ctx = context.WithoutCancel(ctx) // committed: publish even if the caller left
 	if len(to) == 0 {
 		to = audiences
 	}
+	n, err := e.st.CountParticipants(ctx, w.ID)
+	if err != nil {
+		e.log.Warn("live: state for publish", "workshop", w.ID, "err", err)
+		return
+	}
 	states := make(map[Audience]*RoomState, len(to))
 	for _, aud := range to {
-		s, err := e.State(ctx, w, aud, nil)
+		s, err := e.state(ctx, w, aud, nil, n)
 		if err != nil {
 			e.log.Warn("live: state for publish", "workshop", w.ID, "audience", aud, "err", err)
 			continue

@@ -1,7 +1,9 @@
 package live_test
 
 import (
+	"context"
 	"encoding/json"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -280,6 +282,44 @@ func TestEngine_Remote(t *testing.T) {
 		node2.ApplyRemoteSupport(as[1].ID, &agora.Support{ProposalID: idea.ID, Channel: agora.ChannelRoom}, true)
 		if got := tallyOn(node2); len(got.Ideas) != 1 || got.Ideas[0].Supports != 1 {
 			t.Errorf("node 2 ideas = %+v", got.Ideas)
+		}
+	})
+}
+
+// countingStore counts the participant counts read through it.
+type countingStore struct {
+	agora.Store
+	counts atomic.Int32
+}
+
+func (s *countingStore) CountParticipants(ctx context.Context, workshopID int64) (int, error) {
+	s.counts.Add(1)
+	return s.Store.CountParticipants(ctx, workshopID)
+}
+
+// A command publishes the state of three audiences with one count of the
+// participants: at 10,000 of them each count takes milliseconds, before
+// the room sees the command.
+func TestEngine_PublishCountsParticipantsOnce(t *testing.T) {
+	eachStore(t, func(t *testing.T, h *harness) {
+		st := &countingStore{Store: h.st}
+		eng := h.engineOn(st)
+		w, as := h.workshop(agora.KindPoll)
+		for range 3 {
+			h.join(w)
+		}
+		h.must(eng.Next(h.ctx, h.facilitator, w.ID))
+		h.rec.clear()
+		st.counts.Store(0)
+		h.must(eng.RevealResults(h.ctx, h.facilitator, as[0].ID))
+		if n := st.counts.Load(); n != 1 {
+			t.Errorf("%d participant counts for one command, want 1", n)
+		}
+		for _, aud := range []live.Audience{live.Participants, live.Screen, live.Facilitators} {
+			ev := h.rec.take(live.Topic(w.ID, aud), live.EventState)
+			if len(ev) != 1 || ev[0].Data.(*live.RoomState).Participants != 3 {
+				t.Errorf("%s: state events = %+v, want one with 3 participants", aud, ev)
+			}
 		}
 	})
 }

@@ -98,6 +98,14 @@ type VoteView struct {
 // caller has checked that the viewer belongs to the audience: a signed-in
 // facilitator, the holder of the screen token, or a participant of w.
 func (e *Engine) State(ctx context.Context, w *agora.Workshop, aud Audience, p *agora.Participant) (*RoomState, error) {
+	return e.state(ctx, w, aud, p, -1)
+}
+
+// state is State with the workshop's participant count already read when
+// participants is not negative: publishState counts once for all the
+// audiences, and at 10,000 participants one count took 3 ms of the time
+// before a command reaches the room.
+func (e *Engine) state(ctx context.Context, w *agora.Workshop, aud Audience, p *agora.Participant, participants int) (*RoomState, error) {
 	if !aud.Valid() {
 		return nil, agora.Errorf(agora.EINVALID, "error.audience_invalid")
 	}
@@ -109,8 +117,10 @@ func (e *Engine) State(ctx context.Context, w *agora.Workshop, aud Audience, p *
 	if err != nil {
 		return nil, err
 	}
-	if s.Participants, err = e.st.CountParticipants(ctx, w.ID); err != nil {
-		return nil, err
+	if s.Participants = participants; participants < 0 {
+		if s.Participants, err = e.st.CountParticipants(ctx, w.ID); err != nil {
+			return nil, err
+		}
 	}
 	if cur == nil {
 		return s, nil
