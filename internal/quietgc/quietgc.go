@@ -24,7 +24,9 @@ type Options struct {
 	// Every is how often the process is looked at (250 ms when zero).
 	Every time.Duration
 	// QuietLooks is how many looks in a row must find the process quiet
-	// (2 when zero): a lull between two broadcasts is not a quiet moment.
+	// (8 when zero: two seconds). A facilitator's commands come a second
+	// or so apart (close the poll, then show its results), and a cycle
+	// begun in that gap marks while the next command goes out.
 	QuietLooks int
 	// BusyShare is the share of the CPU (GOMAXPROCS cores) the process may
 	// use between two looks and still be quiet (0.1 when zero).
@@ -42,7 +44,7 @@ func (o Options) withDefaults() Options {
 		o.Every = 250 * time.Millisecond
 	}
 	if o.QuietLooks <= 0 {
-		o.QuietLooks = 2
+		o.QuietLooks = 8
 	}
 	if o.BusyShare <= 0 {
 		o.BusyShare = 0.1

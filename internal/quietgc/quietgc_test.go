@@ -51,7 +51,7 @@ func TestWatcher_Decides(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			w := &watcher{opts: Options{}.withDefaults()}
+			w := &watcher{opts: Options{QuietLooks: 2}.withDefaults()}
 			for i, r := range tc.looks {
 				if got := w.look(r); got != tc.want[i] {
 					t.Fatalf("look %d: collect %v, want %v", i, got, tc.want[i])
