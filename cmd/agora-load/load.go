@@ -281,7 +281,7 @@ func (r *runner) voteBurst(ctx context.Context, rep *Report) error {
 		return err
 	}
 	got, _ := latencies([]*round{rd}, r.sockets)
-	rep.OpenDelivery = distOf(got)
+	rep.OpenDelivery, rep.OpenDeliveryByNode = distOf(got), r.byNode([]*round{rd})
 	r.logf("poll open; votes coming within %v", r.cfg.VoteSpread)
 	if err := waitGroup(ctx, &r.votes); err != nil {
 		return err
@@ -421,11 +421,17 @@ func (r *runner) storeCheck(ctx context.Context, rep *Report) error {
 // delivering them.
 func (r *runner) broadcastWindow(ctx context.Context, rep *Report) error {
 	collectOwnGarbage()
-	if err := sleep(ctx, 500*time.Millisecond); err != nil { // let the last tallies go out
+	// The phones' last tally of the burst goes out up to a second after
+	// the last vote (the hub's phone interval), over a fraction of a
+	// second more: with two nodes, its 10,000 messages fell in the window,
+	// were counted with the toggles' and delayed them. A second and a
+	// half without a message is longer than that interval.
+	if err := r.untilQuiet(ctx, 1500*time.Millisecond, 10*time.Second); err != nil {
 		return err
 	}
 	start := len(r.rounds)
 	cpu0, msg0 := r.sampleAll(r.cfg.ServerPIDs), r.messages.Load()
+	self0, _ := readProc(os.Getpid())
 	for i := 0; i < r.cfg.Broadcasts; i++ {
 		cmd := "reveal"
 		if i%2 == 1 {
@@ -436,13 +442,15 @@ func (r *runner) broadcastWindow(ctx context.Context, rep *Report) error {
 		}
 	}
 	cpu1, msg1 := r.sampleAll(r.cfg.ServerPIDs), r.messages.Load()
+	self1, _ := readProc(os.Getpid())
 	rep.BroadcastMessages = msg1 - msg0
 	rep.BroadcastCPUS = round2(cpu1.CPUSeconds - cpu0.CPUSeconds)
 	if rep.BroadcastMessages > 0 {
 		rep.CPUPerMessageUS = round2((cpu1.CPUSeconds - cpu0.CPUSeconds) * 1e6 / float64(rep.BroadcastMessages))
+		rep.LoadCPUPerMessageUS = round2((self1.CPUSeconds - self0.CPUSeconds) * 1e6 / float64(rep.BroadcastMessages))
 	}
 	got, _ := latencies(r.rounds[start:], r.sockets)
-	rep.Delivery = distOf(got)
+	rep.Delivery, rep.DeliveryByNode = distOf(got), r.byNode(r.rounds[start:])
 	return nil
 }
 

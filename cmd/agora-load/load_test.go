@@ -100,6 +100,11 @@ func testRun(t *testing.T, voteProcess bool) {
 	cfg := DefaultConfig()
 	cfg.VoteProcess = voteProcess
 	cfg.Bases = []string{base}
+	if !voteProcess {
+		// The same server named twice stands for two nodes: the figures
+		// by node must split the sockets as the tool spread them.
+		cfg.Bases = []string{base, base}
+	}
 	cfg.AdminPassword = testAdminPassword
 	cfg.Participants = 200
 	cfg.VoteSpread = time.Second
@@ -150,6 +155,13 @@ func testRun(t *testing.T, voteProcess bool) {
 	if rep.Delivery.N != 4*202 {
 		t.Errorf("deliveries: %d, want %d (4 toggles × 202 sockets)", rep.Delivery.N, 4*202)
 	}
+	// The window starts once the burst's last tallies are out: every
+	// message in it is a toggle's.
+	if rep.BroadcastMessages != int64(rep.Delivery.N) {
+		t.Errorf("window: %d messages for %d deliveries", rep.BroadcastMessages, rep.Delivery.N)
+	}
+	checkByNode(t, len(cfg.Bases), rep.OpenDelivery, rep.OpenDeliveryByNode, 1)
+	checkByNode(t, len(cfg.Bases), rep.Delivery, rep.DeliveryByNode, 4)
 	// The projector's figure is its own: one delivery a command (the
 	// poll's close, its opening and 4 toggles).
 	if d := rep.ScreenDelivery; d.N != 6 || d.Max <= 0 {
@@ -186,6 +198,33 @@ func testRun(t *testing.T, voteProcess bool) {
 	out := filepath.Join(t.TempDir(), "report.json")
 	if err := rep.WriteJSONFile(out); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// checkByNode checks the figures by node of one delivery figure: none
+// with one node; with two, 101 sockets each (100 phones, and the
+// projector on the first node, the facilitator on the last) for each of
+// rounds, and the slowest node's max is the whole's.
+func checkByNode(t *testing.T, nodes int, all Dist, by []Dist, rounds int) {
+	t.Helper()
+	if nodes == 1 {
+		if by != nil {
+			t.Errorf("one node, figures by node: %+v", by)
+		}
+		return
+	}
+	if len(by) != nodes {
+		t.Fatalf("%d nodes, figures by node: %+v", nodes, by)
+	}
+	maxOf := 0.0
+	for k, d := range by {
+		if d.N != 101*rounds {
+			t.Errorf("node %d: %d deliveries, want %d", k+1, d.N, 101*rounds)
+		}
+		maxOf = max(maxOf, d.Max)
+	}
+	if maxOf != all.Max {
+		t.Errorf("slowest node's max %.2f ms, the whole's %.2f ms", maxOf, all.Max)
 	}
 }
 

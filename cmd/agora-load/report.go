@@ -74,18 +74,24 @@ type Report struct {
 	AckAnswer    Dist    `json:"vote_ack_answer"`    // of which from the request written to the answer's first byte
 	FinalTallyMS float64 `json:"final_tally_ms"`     // last ack → projector shows the exact final tally; -1 never
 
-	OpenDelivery      Dist    `json:"open_delivery"` // the poll opening, to every socket
-	Delivery          Dist    `json:"delivery"`      // reveal/hide toggles, to every socket
-	DeliveriesMissed  int     `json:"deliveries_missed"`
-	ScreenDelivery    Dist    `json:"screen_delivery"` // every command's state, to the projector alone
-	CommandAck        Dist    `json:"command_ack"`
-	Readers           int     `json:"readers,omitempty"` // -readers: public results read during the burst
-	ReadEveryMS       float64 `json:"read_every_ms,omitempty"`
-	Reads             Dist    `json:"results_reads"`
-	ReadErrors        int     `json:"results_read_errors"`
-	BroadcastMessages int64   `json:"broadcast_messages"` // every message received during the toggles
-	BroadcastCPUS     float64 `json:"broadcast_cpu_s"`
-	CPUPerMessageUS   float64 `json:"cpu_per_message_us"`
+	OpenDelivery Dist `json:"open_delivery"` // the poll opening, to every socket
+	Delivery     Dist `json:"delivery"`      // reveal/hide toggles, to every socket
+	// By node, in the order of -url, with several nodes: the sockets each serves.
+	OpenDeliveryByNode []Dist  `json:"open_delivery_by_node,omitempty"`
+	DeliveryByNode     []Dist  `json:"delivery_by_node,omitempty"`
+	DeliveriesMissed   int     `json:"deliveries_missed"`
+	ScreenDelivery     Dist    `json:"screen_delivery"` // every command's state, to the projector alone
+	CommandAck         Dist    `json:"command_ack"`
+	Readers            int     `json:"readers,omitempty"` // -readers: public results read during the burst
+	ReadEveryMS        float64 `json:"read_every_ms,omitempty"`
+	Reads              Dist    `json:"results_reads"`
+	ReadErrors         int     `json:"results_read_errors"`
+	BroadcastMessages  int64   `json:"broadcast_messages"` // every message received during the toggles
+	BroadcastCPUS      float64 `json:"broadcast_cpu_s"`
+	CPUPerMessageUS    float64 `json:"cpu_per_message_us"`
+	// The load tool's own CPU per message meanwhile: the instrument's
+	// share of the cores the servers run on.
+	LoadCPUPerMessageUS float64 `json:"load_tool_cpu_per_message_us"`
 
 	SocketErrors int            `json:"socket_errors"` // dial failures and sockets that ended on their own
 	CloseCodes   map[string]int `json:"close_codes,omitempty"`
@@ -164,6 +170,12 @@ func (r *Report) WriteTable(w io.Writer) {
 	line("final tally on projector", "%.0f ms after the last ack", r.FinalTallyMS)
 	dist("delivery: poll opens", r.OpenDelivery)
 	dist(fmt.Sprintf("delivery: %d toggles", r.Broadcasts), r.Delivery)
+	for k := range r.OpenDeliveryByNode {
+		dist(fmt.Sprintf("  poll opens, node %d", k+1), r.OpenDeliveryByNode[k])
+	}
+	for k := range r.DeliveryByNode {
+		dist(fmt.Sprintf("  toggles, node %d", k+1), r.DeliveryByNode[k])
+	}
 	dist("delivery: to the projector", r.ScreenDelivery)
 	dist("staff command ack", r.CommandAck)
 	line("deliveries missed", "%d", r.DeliveriesMissed)
@@ -171,7 +183,7 @@ func (r *Report) WriteTable(w io.Writer) {
 		dist(fmt.Sprintf("public results reads (%d readers, every %.0f ms)", r.Readers, r.ReadEveryMS), r.Reads)
 		line("public results read errors", "%d", r.ReadErrors)
 	}
-	line("server CPU per message", "%.2f µs (%.2f s for %d messages)", r.CPUPerMessageUS, r.BroadcastCPUS, r.BroadcastMessages)
+	line("server CPU per message", "%.2f µs (%.2f s for %d messages); load tool %.2f µs", r.CPUPerMessageUS, r.BroadcastCPUS, r.BroadcastMessages, r.LoadCPUPerMessageUS)
 	line("socket errors", "%d  close codes %v  seq gaps %d", r.SocketErrors, r.CloseCodes, r.SeqGaps)
 	line("server RSS", "%.1f MiB idle → %.1f MiB at rest → %.1f MiB end", r.RSSBaselineMiB, r.RSSRestMiB, r.RSSEndMiB)
 	line("server RSS per participant", "%.1f KiB (whole RSS at rest / joined); %.1f KiB (growth over idle / joined)", r.RSSPerParticipantKiB, r.RSSDeltaPerPartKiB)

@@ -45,6 +45,25 @@ func (r *runner) deliver(s *socket, ev event, first func(*round)) {
 	}
 }
 
+// untilQuiet returns once no socket has received anything for quiet, or
+// after limit whatever arrives.
+func (r *runner) untilQuiet(ctx context.Context, quiet, limit time.Duration) error {
+	const look = 50 * time.Millisecond
+	end := time.Now().Add(limit)
+	last, still := r.messages.Load(), time.Duration(0)
+	for still < quiet && time.Now().Before(end) {
+		if err := sleep(ctx, look); err != nil {
+			return err
+		}
+		if n := r.messages.Load(); n != last {
+			last, still = n, 0
+		} else {
+			still += look
+		}
+	}
+	return nil
+}
+
 // broadcast sends a staff command and waits until every socket received
 // its "state" event, or the timeout.
 func (r *runner) broadcast(ctx context.Context, name, path string, timeout time.Duration) (*round, error) {
@@ -84,6 +103,42 @@ func latencies(rounds []*round, sockets []*socket) (got []time.Duration, missed 
 		}
 	}
 	return got, missed
+}
+
+// byNode splits the deliveries of rounds by the node each socket is on,
+// when there are several: a node behind the others shows in its own tail.
+func (r *runner) byNode(rounds []*round) []Dist {
+	nodes := len(r.cfg.Bases)
+	if nodes < 2 {
+		return nil
+	}
+	split := make([][]time.Duration, nodes)
+	for _, rd := range rounds {
+		for i := range rd.lat {
+			if v := rd.lat[i].Load(); v > 0 && r.sockets[i] != nil {
+				k := r.nodeOf(i)
+				split[k] = append(split[k], time.Duration(v))
+			}
+		}
+	}
+	out := make([]Dist, nodes)
+	for k := range split {
+		out[k] = distOf(split[k])
+	}
+	return out
+}
+
+// nodeOf is the node of socket i: participants go round-robin, the
+// projector is on the first node and the facilitator on the last (setup).
+func (r *runner) nodeOf(i int) int {
+	switch n := r.cfg.Participants; {
+	case i < n:
+		return i % len(r.cfg.Bases)
+	case i == n:
+		return 0
+	default:
+		return len(r.cfg.Bases) - 1
+	}
 }
 
 // liveSockets counts the sockets that opened.
