@@ -43,13 +43,13 @@ func newDirectWriter(nc net.Conn) *directWriter {
 // runtime never parks the caller.
 //
 // The write is a raw system call: it cannot block, so it needs none of
-// the scheduler's bookkeeping for one that might. With that bookkeeping
-// (syscall.Write), a write the kernel kept longer than the scheduler's
-// tick had its processor handed to another thread; with two nodes
-// sharing two cores, that happened all through a broadcast, and on 2 ×
-// 5,000 phones the poll's opening reached the last of them 158 ms after
-// the command (median of six runs) against 124 ms now (BENCHMARKS.md,
-// host L).
+// the scheduler's bookkeeping for one that might, which lets the runtime
+// give the processor to another thread when the call runs long, and on
+// a crowded machine many do. Measured with two nodes on two cores, 2 ×
+// 5,000 phones: the poll's opening reached the last phones 158 ms after
+// the command with syscall.Write, 124 ms with this (medians of five
+// alternated pairs); one node alone lost a little on the toggles, 90
+// against 103 ms (BENCHMARKS.md, host L).
 func (w *directWriter) write(fd uintptr) bool {
 	for {
 		n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, fd,
