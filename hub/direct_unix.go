@@ -5,7 +5,6 @@ package hub
 import (
 	"net"
 	"syscall"
-	"unsafe"
 )
 
 // directWriter makes non-blocking writes on one connection. raw.Write
@@ -41,23 +40,9 @@ func newDirectWriter(nc net.Conn) *directWriter {
 // write is given to raw.Write. The runtime keeps every socket
 // non-blocking, and write reports done whatever happened, so that the
 // runtime never parks the caller.
-//
-// The write is a raw system call: it cannot block, so it needs none of
-// the scheduler's bookkeeping for one that might, which lets the runtime
-// give the processor to another thread when the call runs long, and on
-// a crowded machine many do. Measured with two nodes on two cores, 2 ×
-// 5,000 phones: the poll's opening reached the last phones 158 ms after
-// the command with syscall.Write, 124 ms with this (medians of five
-// alternated pairs); one node alone lost a little on the toggles, 90
-// against 103 ms (BENCHMARKS.md, host L).
 func (w *directWriter) write(fd uintptr) bool {
 	for {
-		n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, fd,
-			uintptr(unsafe.Pointer(unsafe.SliceData(w.buf))), uintptr(len(w.buf)))
-		w.n, w.err = int(n), nil
-		if errno != 0 {
-			w.n, w.err = 0, errno
-		}
+		w.n, w.err = writeNonblocking(fd, w.buf)
 		if w.err != syscall.EINTR {
 			return true
 		}
