@@ -108,13 +108,13 @@ func (r *runner) setup(ctx context.Context) error {
 	r.logf("workshop %s (id %d), poll %d with %d options", r.ws.JoinCode, r.ws.ID, r.poll.ID, len(r.poll.Options))
 	n := r.cfg.Participants
 	r.sockets = make([]*socket, n+2)
-	r.screen, err = dialSocket(ctx, r.pool.wsClient(n), r.wsURL(0, "screen", r.ws.ScreenToken), r.cfg.origin(0), "", n, r.onScreenEvent)
+	screen, facilitator := r.nodeOf(n), r.nodeOf(n+1)
+	r.screen, err = dialSocket(ctx, r.pool.wsClient(n), r.wsURL(screen, "screen", r.ws.ScreenToken), r.cfg.origin(screen), "", n, r.onScreenEvent)
 	if err != nil {
 		return fmt.Errorf("projector socket: %w", err)
 	}
 	r.sockets[n] = r.screen
-	last := len(r.cfg.Bases) - 1
-	f, err := dialSocket(ctx, r.pool.wsClient(n+1), r.wsURL(last, "facilitator", ""), r.cfg.origin(last), r.staff.cookieHeader(), n+1,
+	f, err := dialSocket(ctx, r.pool.wsClient(n+1), r.wsURL(facilitator, "facilitator", ""), r.cfg.origin(facilitator), r.staff.cookieHeader(), n+1,
 		func(s *socket, ev event) { r.deliver(s, ev, nil) })
 	if err != nil {
 		return fmt.Errorf("facilitator socket: %w", err)
@@ -235,7 +235,7 @@ func (r *runner) joinAll(ctx context.Context, rep *Report) error {
 				if i >= n || ctx.Err() != nil {
 					return
 				}
-				p := &participant{i: i, node: i % len(r.cfg.Bases)}
+				p := &participant{i: i, node: r.nodeOf(i)}
 				if err := r.join(ctx, p); err == nil {
 					r.parts[i], r.sockets[i] = p, p.sock
 				}

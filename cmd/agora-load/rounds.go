@@ -48,17 +48,14 @@ func (r *runner) deliver(s *socket, ev event, first func(*round)) {
 // untilQuiet returns once no socket has received anything for quiet, or
 // after limit whatever arrives.
 func (r *runner) untilQuiet(ctx context.Context, quiet, limit time.Duration) error {
-	const look = 50 * time.Millisecond
 	end := time.Now().Add(limit)
-	last, still := r.messages.Load(), time.Duration(0)
-	for still < quiet && time.Now().Before(end) {
-		if err := sleep(ctx, look); err != nil {
+	last, since := r.messages.Load(), time.Now()
+	for time.Since(since) < quiet && time.Now().Before(end) {
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
 			return err
 		}
 		if n := r.messages.Load(); n != last {
-			last, still = n, 0
-		} else {
-			still += look
+			last, since = n, time.Now()
 		}
 	}
 	return nil
@@ -112,24 +109,23 @@ func (r *runner) byNode(rounds []*round) []Dist {
 	if nodes < 2 {
 		return nil
 	}
-	split := make([][]time.Duration, nodes)
-	for _, rd := range rounds {
-		for i := range rd.lat {
-			if v := rd.lat[i].Load(); v > 0 && r.sockets[i] != nil {
-				k := r.nodeOf(i)
-				split[k] = append(split[k], time.Duration(v))
+	out := make([]Dist, nodes)
+	for k := range out {
+		mine := make([]*socket, len(r.sockets)) // the others' left nil
+		for i, s := range r.sockets {
+			if r.nodeOf(i) == k {
+				mine[i] = s
 			}
 		}
-	}
-	out := make([]Dist, nodes)
-	for k := range split {
-		out[k] = distOf(split[k])
+		got, _ := latencies(rounds, mine)
+		out[k] = distOf(got)
 	}
 	return out
 }
 
-// nodeOf is the node of socket i: participants go round-robin, the
-// projector is on the first node and the facilitator on the last (setup).
+// nodeOf is the node of socket i, which setup and joinAll dial it on:
+// participants go round-robin, the projector (socket n) is on the first
+// node and the facilitator (n+1) on the last.
 func (r *runner) nodeOf(i int) int {
 	switch n := r.cfg.Participants; {
 	case i < n:
